@@ -1,0 +1,68 @@
+// Status: the outcome of every fallible call in the core.
+//
+// A status is one code from a single enum plus a short static reason (never owned, never formatted), and an
+// optional number (an offset, an index) that makes the reason precise. Tools turn it into one readable line.
+#pragma once
+
+#include <stdint.h>
+
+namespace privota {
+
+enum class Code : uint8_t {
+  kOk = 0,
+  kInvalidArgument,  // the caller passed something the API does not accept
+  kOutOfBounds,      // an address or length reaches outside the flash or region
+  kMisaligned,       // an erase or offset is not on the boundary the format or device requires
+  kIoError,          // the flash device itself failed
+  kPowerLost,        // the (simulated) power went away; nothing more can be done until reboot
+  kTruncated,        // the input ended before the structure did
+  kBadMagic,         // a structure does not start with its magic number
+  kBadChecksum,      // a checksum byte or CRC does not match
+  kBadHash,          // a digest (MD5, SHA-256) does not match
+  kBadLength,        // a length field is impossible (zero, too large, past the end)
+  kLimitExceeded,    // more entries/segments/bytes than the format or our limits allow
+  kOverlap,          // two partitions share bytes
+  kDuplicate,        // a name that must be unique is not
+  kNotFound,         // the thing looked up does not exist
+  kUnsupported,      // a valid value that this build does not handle
+  kBadState,         // the call is not allowed in the object's current state
+  kTrailingData,     // bytes follow a structure where none may
+};
+
+// Stable lower-case name of a code, for logs and --json output.
+const char* code_name(Code code);
+
+class [[nodiscard]] Status {
+ public:
+  constexpr Status() = default;
+
+  static constexpr Status ok() { return Status(); }
+  static constexpr Status error(Code code, const char* reason, uint32_t detail = 0) {
+    return Status(code, reason, detail);
+  }
+
+  constexpr bool is_ok() const { return code_ == Code::kOk; }
+  constexpr Code code() const { return code_; }
+  // Always a valid string: "ok" when is_ok().
+  constexpr const char* reason() const { return reason_; }
+  // A number that locates the problem (offset, index); 0 when the reason says all.
+  constexpr uint32_t detail() const { return detail_; }
+
+ private:
+  constexpr Status(Code code, const char* reason, uint32_t detail)
+      : code_(code), reason_(reason), detail_(detail) {}
+
+  Code code_ = Code::kOk;
+  const char* reason_ = "ok";
+  uint32_t detail_ = 0;
+};
+
+}  // namespace privota
+
+// Returns early from the enclosing function when `expr` is not ok; the status (or a Result built from it)
+// is what the caller gets.
+#define PRIVOTA_TRY(expr)                                       \
+  do {                                                          \
+    const ::privota::Status privota_try_status = (expr);        \
+    if (!privota_try_status.is_ok()) return privota_try_status; \
+  } while (0)

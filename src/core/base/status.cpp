@@ -1,0 +1,47 @@
+#include "privota/status.h"
+
+namespace privota {
+
+const char* code_name(Code code) {
+  switch (code) {
+    case Code::kOk:
+      return "ok";
+    case Code::kInvalidArgument:
+      return "invalid_argument";
+    case Code::kOutOfBounds:
+      return "out_of_bounds";
+    case Code::kMisaligned:
+      return "misaligned";
+    case Code::kIoError:
+      return "io_error";
+    case Code::kPowerLost:
+      return "power_lost";
+    case Code::kTruncated:
+      return "truncated";
+    case Code::kBadMagic:
+      return "bad_magic";
+    case Code::kBadChecksum:
+      return "bad_checksum";
+    case Code::kBadHash:
+      return "bad_hash";
+    case Code::kBadLength:
+      return "bad_length";
+    case Code::kLimitExceeded:
+      return "limit_exceeded";
+    case Code::kOverlap:
+      return "overlap";
+    case Code::kDuplicate:
+      return "duplicate";
+    case Code::kNotFound:
+      return "not_found";
+    case Code::kUnsupported:
+      return "unsupported";
+    case Code::kBadState:
+      return "bad_state";
+    case Code::kTrailingData:
+      return "trailing_data";
+  }
+  return "unknown";
+}
+
+}  // namespace privota

@@ -1,0 +1,71 @@
+#include <string.h>
+
+#include "privota/byte_order.h"
+#include "privota/crc32.h"
+#include "privota/ota_data.h"
+
+namespace privota {
+
+const char* ota_state_name(uint32_t state) {
+  switch (static_cast<OtaState>(state)) {
+    case OtaState::kNew:
+      return "new";
+    case OtaState::kPendingVerify:
+      return "pending_verify";
+    case OtaState::kValid:
+      return "valid";
+    case OtaState::kInvalid:
+      return "invalid";
+    case OtaState::kAborted:
+      return "aborted";
+    case OtaState::kUndefined:
+      return "undefined";
+  }
+  return "unknown";
+}
+
+OtaSelectEntry OtaSelectEntry::decode(const uint8_t (&bytes)[kOtaSelectEntrySize]) {
+  OtaSelectEntry entry;
+  entry.ota_seq = load_le32(bytes);
+  memcpy(entry.seq_label, bytes + 4, sizeof entry.seq_label);
+  entry.ota_state = load_le32(bytes + 24);
+  entry.crc = load_le32(bytes + 28);
+  return entry;
+}
+
+void OtaSelectEntry::encode(uint8_t (&bytes)[kOtaSelectEntrySize]) const {
+  store_le32(bytes, ota_seq);
+  memcpy(bytes + 4, seq_label, sizeof seq_label);
+  store_le32(bytes + 24, ota_state);
+  store_le32(bytes + 28, crc);
+}
+
+uint32_t OtaSelectEntry::expected_crc() const {
+  uint8_t seq[4];
+  store_le32(seq, ota_seq);
+  return crc32_le(UINT32_MAX, ConstByteSpan(seq, sizeof seq));
+}
+
+int OtaDataView::active_slot(uint32_t slot_count) const {
+  if (active < 0 || slot_count == 0) return -1;
+  return static_cast<int>((entries[active].ota_seq - 1) % slot_count);
+}
+
+Result<OtaDataView> read_ota_data(Flash& region) {
+  if (region.size() < kOtaDataSectors * Flash::kSectorSize) {
+    return Status::error(Code::kBadLength, "otadata region is smaller than two 4 KiB sectors", region.size());
+  }
+  OtaDataView view;
+  for (size_t i = 0; i < kOtaDataSectors; ++i) {
+    uint8_t bytes[kOtaSelectEntrySize];
+    PRIVOTA_TRY(region.read(static_cast<uint32_t>(i * Flash::kSectorSize), ByteSpan(bytes, sizeof bytes)));
+    view.entries[i] = OtaSelectEntry::decode(bytes);
+    if (!view.entries[i].valid()) continue;
+    if (view.active < 0 || view.entries[i].ota_seq > view.entries[view.active].ota_seq) {
+      view.active = static_cast<int>(i);
+    }
+  }
+  return view;
+}
+
+}  // namespace privota

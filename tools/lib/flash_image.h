@@ -1,0 +1,29 @@
+// Building a device's flash file: a fresh erased flash with a partition table, and writing an image into
+// one partition. These are factory operations (what a production line or `idf.py flash` does), not OTA.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "privota/flash.h"
+#include "privota/partition_table.h"
+
+namespace privota::tools {
+
+// Creates `path` as an erased flash of `size` bytes holding `table` at 0x8000. The table is validated
+// against the size first; nothing is written when it does not fit. Throws ToolError.
+void create_flash_file(const std::filesystem::path& path, uint32_t size, const PartitionTable& table);
+
+struct PartitionWrite {
+  std::string partition;
+  std::vector<uint8_t> bytes;
+  // App partitions take only valid app images (with trailing signature data allowed); raw skips the check.
+  bool raw = false;
+};
+
+// Erases the whole partition and programs `bytes` at its start. Throws ToolError naming what is wrong.
+void write_partition(Flash& flash, const PartitionWrite& write);
+
+}  // namespace privota::tools

@@ -1,0 +1,24 @@
+// The `privota` command groups. Each adds its subcommands to the app; a subcommand's callback does the work
+// and throws ToolError with the one line to print when it fails.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <optional>
+#include <string>
+
+#include "privota/partition_table.h"
+
+namespace privota::cli {
+
+void add_partition_commands(CLI::App& app);
+void add_image_commands(CLI::App& app);
+void add_flash_commands(CLI::App& app);
+
+// Reads a table from a CSV, a binary table or a whole flash image, whichever `path` holds; a CSV is checked
+// against `flash_size` when given. Throws ToolError.
+PartitionTable load_partition_table(const std::string& path, std::optional<uint32_t> flash_size);
+
+// Prints `json` when --json was given, otherwise `text`.
+void print_output(bool json, const std::string& text, const std::string& json_text);
+
+}  // namespace privota::cli

@@ -1,0 +1,92 @@
+// privota image build|info: ESP app images around a host payload.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "chip.h"
+#include "commands.h"
+#include "file_io.h"
+#include "image_builder.h"
+#include "image_report.h"
+#include "privota/host/mbedtls_digest.h"
+#include "tool_error.h"
+
+namespace privota::cli {
+namespace {
+
+using tools::ToolError;
+
+void add_build(CLI::App& group) {
+  struct Options {
+    std::string payload, version, project, chip = "esp32c3", output, time, date;
+    uint32_t secure_version = 0;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = group.add_subcommand("build",
+                                       "Wrap a payload (the host executable) in an ESP app image with an "
+                                       "app descriptor, checksum and appended SHA-256");
+  cmd->add_option("--payload", o->payload, "the executable the image carries")->required();
+  cmd->add_option("--version", o->version, "app version, up to 31 characters (e.g. 1.2.0)")->required();
+  cmd->add_option("--secure-version", o->secure_version, "anti-rollback counter (default 0)");
+  cmd->add_option("--project", o->project, "project name, up to 31 characters")->required();
+  cmd->add_option("--chip", o->chip, "target chip: " + tools::chip_names())->capture_default_str();
+  cmd->add_option("--time", o->time, "build time for the descriptor (default: SOURCE_DATE_EPOCH or now)");
+  cmd->add_option("--date", o->date, "build date for the descriptor (default: SOURCE_DATE_EPOCH or now)");
+  cmd->add_option("-o,--output", o->output, "where to write the image")->required();
+  cmd->callback([o] {
+    const auto chip = tools::chip_by_name(o->chip);
+    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o->chip, tools::chip_names()));
+    tools::ImageSpec spec;
+    spec.payload = tools::read_binary_file(o->payload);
+    spec.version = o->version;
+    spec.secure_version = o->secure_version;
+    spec.project_name = o->project;
+    spec.chip = chip->id;
+    spec.time = o->time;
+    spec.date = o->date;
+    const tools::BuiltImage image = tools::build_app_image(spec);
+    if (!image.error.empty()) throw ToolError("cannot build the image: " + image.error);
+    tools::write_file_atomically(o->output, image.bytes);
+  });
+}
+
+void add_info(CLI::App& group) {
+  struct Options {
+    std::string input;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      group.add_subcommand("info", "Check an app image and show its header, segments and descriptor");
+  cmd->add_option("image", o->input, "app.bin")->required();
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o] {
+    const std::vector<uint8_t> bytes = tools::read_binary_file(o->input);
+    host::MbedSha256 sha;
+    // Show images without an appended hash too; the text says so.
+    AppImageLimits limits;
+    limits.require_hash = false;
+    AppImageValidator validator(sha, limits);
+    const Result<size_t> used = validator.update({bytes.data(), bytes.size()});
+    const Result<AppImageInfo> info = used.is_ok() ? validator.info() : Result<AppImageInfo>(used.status());
+    if (!info.is_ok())
+      throw ToolError(fmt::format("{}: not a valid app image: {}", o->input, tools::describe(info.status())));
+    const size_t trailing = bytes.size() - info->image_size;
+    std::string text = tools::image_info_text(*info);
+    if (trailing > 0) text += fmt::format("After the image:   {} bytes (padding, signature)\n", trailing);
+    nlohmann::json json = tools::image_info_json(*info);
+    json["trailing_bytes"] = trailing;
+    print_output(o->json, text, json.dump(2));
+  });
+}
+
+}  // namespace
+
+void add_image_commands(CLI::App& app) {
+  CLI::App* group = app.add_subcommand("image", "App images: build, info");
+  group->require_subcommand(1);
+  add_build(*group);
+  add_info(*group);
+}
+
+}  // namespace privota::cli
