@@ -79,7 +79,7 @@ BuiltImage build_app_image(const ImageSpec& spec) {
            put_field(&desc[48], 32, spec.project_name, "project name"),
            put_field(&desc[80], 16, spec.time.empty() ? time_text : spec.time, "time"),
            put_field(&desc[96], 16, spec.date.empty() ? date_text : spec.date, "date"),
-           put_field(&desc[112], 32, kIdfVer, "idf_ver"),
+           put_field(&desc[112], 32, spec.idf_ver.empty() ? kIdfVer : spec.idf_ver, "idf_ver"),
        }) {
     if (!error.empty()) return {{}, error};
   }

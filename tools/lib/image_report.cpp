@@ -29,7 +29,7 @@ std::string image_info_text(const AppImageInfo& info) {
   out += fmt::format("Segments:          {}\n", info.segment_count);
   for (uint8_t i = 0; i < info.segment_count; ++i) {
     const SegmentInfo& s = info.segments[i];
-    out += fmt::format("  {}: load 0x{:08x}  len 0x{:06x}  at file offset 0x{:06x}\n", i, s.load_addr,
+    out += fmt::format("  {}: load 0x{:08x}  len 0x{:06x}  data at file offset 0x{:06x}\n", i, s.load_addr,
                        s.data_len, s.data_offset);
   }
   out += fmt::format("Checksum:          0x{:02x} (valid)\n", info.checksum);

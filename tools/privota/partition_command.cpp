@@ -51,7 +51,7 @@ PartitionTable load_partition_table(const std::string& path, std::optional<uint3
   options.flash_size = flash_size;
   const auto parsed = tools::parse_partition_csv(std::string(bytes.begin(), bytes.end()), options);
   if (const auto* error = std::get_if<tools::CsvError>(&parsed)) {
-    throw ToolError(fmt::format("{}:{}: {}", path, error->line, error->message));
+    throw ToolError(fmt::format("{}: {}", path, error->message));  // the message names the line
   }
   return std::get<PartitionTable>(parsed);
 }
