@@ -89,6 +89,10 @@ struct AppImageLimits {
 // Checks an image that arrives in pieces of any size (a download, a flash read) using a fixed, small amount
 // of RAM: the header and segment headers are decoded as they pass, the SHA-256 runs alongside, and only the
 // app descriptor is kept. Feed with update() until done(), then take info().
+//
+// Every byte the validator consumes goes into `sha256` (the image hash is taken with peek() at the checksum),
+// so a caller can continue the same stream over what follows the image, e.g. the padding that a signature
+// covers, and read the flash only once.
 class AppImageValidator {
  public:
   AppImageValidator(Sha256& sha256, const AppImageLimits& limits);

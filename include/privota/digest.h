@@ -15,6 +15,10 @@ class Sha256 {
   virtual void begin() = 0;
   virtual void update(ConstByteSpan data) = 0;
   virtual void finish(uint8_t (&digest)[kDigestSize]) = 0;
+  // The digest of everything so far, while the stream goes on. Lets one pass over an image yield both the
+  // image's own hash (a prefix) and the signed digest (the whole padded region): reading flash twice would
+  // double boot-time hashing.
+  virtual void peek(uint8_t (&digest)[kDigestSize]) = 0;
 
  protected:
   ~Sha256() = default;

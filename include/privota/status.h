@@ -27,6 +27,9 @@ enum class Code : uint8_t {
   kUnsupported,      // a valid value that this build does not handle
   kBadState,         // the call is not allowed in the object's current state
   kTrailingData,     // bytes follow a structure where none may
+  kBadSignature,     // a signature does not verify with its key
+  kUntrusted,        // a key or certificate is not one the device trusts
+  kRollback,         // an image's secure_version is below the device's anti-rollback minimum
 };
 
 // Stable lower-case name of a code, for logs and --json output.

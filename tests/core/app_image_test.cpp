@@ -11,7 +11,7 @@
 #include "image_builder.h"
 #include "privota/byte_order.h"
 #include "privota/host/mbedtls_digest.h"
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 
 namespace privota {
 namespace {
@@ -225,20 +225,20 @@ INSTANTIATE_TEST_SUITE_P(
 
 TEST(AppImage, ReadsFromAFlashRegion) {
   const std::vector<uint8_t> bytes = build(3000);
-  test::RamFlash region(64 * 1024);
+  host::MemoryFlash region(64 * 1024);
   ASSERT_TRUE(region.program(0, {bytes.data(), bytes.size()}).is_ok());
   host::MbedSha256 sha;
   const Result<AppImageInfo> info = read_app_image(region, sha, {});
   ASSERT_TRUE(info.is_ok()) << info.status().reason();
   EXPECT_EQ(info->image_size, bytes.size());
 
-  test::RamFlash erased(64 * 1024);
+  host::MemoryFlash erased(64 * 1024);
   EXPECT_EQ(read_app_image(erased, sha, {}).status().code(), Code::kBadMagic);
 
   // An image whose last segment claims to run to the end of the partition.
   std::vector<uint8_t> runaway = bytes;
   store_le32(&runaway[24 + 8 + 256 + 4], 64 * 1024 - (24 + 8 + 256 + 8));
-  test::RamFlash small(64 * 1024);
+  host::MemoryFlash small(64 * 1024);
   ASSERT_TRUE(small.program(0, {runaway.data(), runaway.size()}).is_ok());
   EXPECT_FALSE(read_app_image(small, sha, {}).is_ok());
 }

@@ -4,13 +4,13 @@
 
 #include "test_support.h"
 
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 
 namespace privota {
 namespace {
 
 TEST(FlashRegion, AddressesFromItsOwnStart) {
-  test::RamFlash flash(16 * Flash::kSectorSize);
+  host::MemoryFlash flash(16 * Flash::kSectorSize);
   FlashRegion region(flash, 2 * Flash::kSectorSize, 4 * Flash::kSectorSize);
   ASSERT_TRUE(region.valid());
   const uint8_t data[3] = {1, 2, 3};
@@ -24,7 +24,7 @@ TEST(FlashRegion, AddressesFromItsOwnStart) {
 }
 
 TEST(FlashRegion, RefusesEverythingOutsideTheWindow) {
-  test::RamFlash flash(16 * Flash::kSectorSize);
+  host::MemoryFlash flash(16 * Flash::kSectorSize);
   FlashRegion region(flash, Flash::kSectorSize, 2 * Flash::kSectorSize);
   uint8_t byte[1] = {0};
   struct Case {
@@ -49,7 +49,7 @@ TEST(FlashRegion, RefusesEverythingOutsideTheWindow) {
 }
 
 TEST(FlashRegion, AWindowOutsideTheFlashIsInvalid) {
-  test::RamFlash flash(4 * Flash::kSectorSize);
+  host::MemoryFlash flash(4 * Flash::kSectorSize);
   uint8_t byte[1] = {0};
   FlashRegion past_end(flash, 2 * Flash::kSectorSize, 4 * Flash::kSectorSize);
   EXPECT_FALSE(past_end.valid());

@@ -6,13 +6,13 @@
 #include <random>
 
 #include "privota/flash_region.h"
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 #include "test_support.h"
 
 namespace privota {
 namespace {
 
-void put_entry(test::RamFlash& flash, size_t sector, uint32_t seq, OtaState state, bool good_crc = true) {
+void put_entry(host::MemoryFlash& flash, size_t sector, uint32_t seq, OtaState state, bool good_crc = true) {
   OtaSelectEntry e;
   e.ota_seq = seq;
   e.ota_state = static_cast<uint32_t>(state);
@@ -23,12 +23,12 @@ void put_entry(test::RamFlash& flash, size_t sector, uint32_t seq, OtaState stat
   ASSERT_TRUE(flash.program(static_cast<uint32_t>(sector * Flash::kSectorSize), bytes).is_ok());
 }
 
-Result<OtaDataView> read(test::RamFlash& flash) {
+Result<OtaDataView> read(host::MemoryFlash& flash) {
   return read_ota_data(flash);
 }
 
 TEST(OtaDataView, ErasedMeansNothingSelected) {
-  test::RamFlash flash(2 * Flash::kSectorSize);
+  host::MemoryFlash flash(2 * Flash::kSectorSize);
   const Result<OtaDataView> view = read(flash);
   ASSERT_TRUE(view.is_ok());
   EXPECT_EQ(view->active, -1);
@@ -36,7 +36,7 @@ TEST(OtaDataView, ErasedMeansNothingSelected) {
 }
 
 TEST(OtaDataView, HighestValidSequenceWins) {
-  test::RamFlash flash(2 * Flash::kSectorSize);
+  host::MemoryFlash flash(2 * Flash::kSectorSize);
   put_entry(flash, 0, 4, OtaState::kValid);
   put_entry(flash, 1, 5, OtaState::kPendingVerify);
   const Result<OtaDataView> view = read(flash);
@@ -48,7 +48,7 @@ TEST(OtaDataView, HighestValidSequenceWins) {
 }
 
 TEST(OtaDataView, AnEntryWithABadCrcIsIgnored) {
-  test::RamFlash flash(2 * Flash::kSectorSize);
+  host::MemoryFlash flash(2 * Flash::kSectorSize);
   put_entry(flash, 0, 1, OtaState::kValid);
   put_entry(flash, 1, 2, OtaState::kNew, /*good_crc=*/false);
   const Result<OtaDataView> view = read(flash);
@@ -70,13 +70,13 @@ TEST(OtaDataView, MatchesEspIdfBytes) {
 }
 
 TEST(OtaDataView, RefusesARegionTooSmall) {
-  test::RamFlash flash(Flash::kSectorSize);
+  host::MemoryFlash flash(Flash::kSectorSize);
   EXPECT_EQ(read(flash).status().code(), Code::kBadLength);
 }
 
 TEST(OtaDataView, SurvivesRandomBytes) {
   std::mt19937 random(77);
-  test::RamFlash flash(2 * Flash::kSectorSize);
+  host::MemoryFlash flash(2 * Flash::kSectorSize);
   for (int round = 0; round < 2000; ++round) {
     for (size_t s = 0; s < 2; ++s) {
       for (size_t i = 0; i < kOtaSelectEntrySize; ++i)

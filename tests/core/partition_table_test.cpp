@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "privota/host/mbedtls_digest.h"
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 
 namespace privota {
 namespace {
@@ -82,7 +82,7 @@ TEST(PartitionTable, FindsByTypeAndByName) {
 }
 
 TEST(PartitionTable, ReadsFromFlashAt0x8000) {
-  test::RamFlash flash(k4MiB);
+  host::MemoryFlash flash(k4MiB);
   const std::vector<uint8_t> bytes = serialize(seed_table());
   ASSERT_TRUE(flash.program(kPartitionTableOffset, {bytes.data(), bytes.size()}).is_ok());
   host::MbedMd5 md5;
@@ -90,7 +90,7 @@ TEST(PartitionTable, ReadsFromFlashAt0x8000) {
   ASSERT_TRUE(table.is_ok());
   EXPECT_EQ(table->count(), 8u);
   // The same table on a 2 MiB flash does not fit.
-  test::RamFlash small(2 * 1024 * 1024);
+  host::MemoryFlash small(2 * 1024 * 1024);
   ASSERT_TRUE(small.program(kPartitionTableOffset, {bytes.data(), bytes.size()}).is_ok());
   EXPECT_EQ(PartitionTable::read(small, md5).status().code(), Code::kOutOfBounds);
 }

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 #include "test_support.h"
 
 namespace privota::host {
@@ -13,7 +13,7 @@ namespace {
 constexpr uint32_t kSize = 16 * Flash::kSectorSize;
 
 TEST(PowerCutFlash, CountsOnlyWrites) {
-  test::RamFlash ram(kSize);
+  host::MemoryFlash ram(kSize);
   PowerCutFlash flash(ram, 0);
   uint8_t buf[16] = {};
   ASSERT_TRUE(flash.read(0, buf).is_ok());
@@ -26,7 +26,7 @@ TEST(PowerCutFlash, CountsOnlyWrites) {
 TEST(PowerCutFlash, LeavesAnInterruptedProgramHalfDone) {
   int half_written = 0;
   for (uint64_t seed = 1; seed <= 50; ++seed) {
-    test::RamFlash ram(kSize);
+    host::MemoryFlash ram(kSize);
     PowerCutFlash flash(ram, 2, seed);
     std::vector<uint8_t> zeros(1000, 0x00);
     ASSERT_TRUE(flash.program(0, test::span_of(zeros)).is_ok());   // write 1 completes
@@ -46,7 +46,7 @@ TEST(PowerCutFlash, LeavesAnInterruptedProgramHalfDone) {
 }
 
 TEST(PowerCutFlash, LeavesAnInterruptedEraseWithRandomBits) {
-  test::RamFlash ram(kSize);
+  host::MemoryFlash ram(kSize);
   std::fill(ram.cells().begin(), ram.cells().end(), 0x00);
   PowerCutFlash flash(ram, 1, 3);
   EXPECT_EQ(flash.erase(0, 8 * Flash::kSectorSize).code(), Code::kPowerLost);
@@ -72,7 +72,7 @@ TEST(PowerCutFlash, LeavesAnInterruptedEraseWithRandomBits) {
 }
 
 TEST(PowerCutFlash, FailsEveryCallAfterTheCut) {
-  test::RamFlash ram(kSize);
+  host::MemoryFlash ram(kSize);
   PowerCutFlash flash(ram, 1);
   int hook_calls = 0;
   flash.on_power_cut([&] { ++hook_calls; });
@@ -85,7 +85,7 @@ TEST(PowerCutFlash, FailsEveryCallAfterTheCut) {
 }
 
 TEST(PowerCutFlash, InvalidRequestsFailWithoutCountingOrCutting) {
-  test::RamFlash ram(kSize);
+  host::MemoryFlash ram(kSize);
   PowerCutFlash flash(ram, 1);
   EXPECT_EQ(flash.erase(100, Flash::kSectorSize).code(), Code::kMisaligned);
   EXPECT_FALSE(flash.power_lost());

@@ -2,14 +2,14 @@
 
 #include <gtest/gtest.h>
 
-#include "ram_flash.h"
+#include "privota/host/memory_flash.h"
 #include "test_support.h"
 
 namespace privota::host {
 namespace {
 
 TEST(TimedFlash, UsesBlockErasesForWholeAlignedBlocksOnly) {
-  test::RamFlash ram(1024 * 1024);
+  host::MemoryFlash ram(1024 * 1024);
   TimedFlash flash(ram);
   // 0x0F000 .. 0x31000: one sector before the block at 0x10000, two whole blocks, one sector after.
   ASSERT_TRUE(flash.erase(0x0F000, 0x22000).is_ok());
@@ -20,7 +20,7 @@ TEST(TimedFlash, UsesBlockErasesForWholeAlignedBlocksOnly) {
 }
 
 TEST(TimedFlash, ChargesProgramsPerPageTouched) {
-  test::RamFlash ram(64 * 1024);
+  host::MemoryFlash ram(64 * 1024);
   TimedFlash flash(ram);
   std::vector<uint8_t> data(256, 0);
   ASSERT_TRUE(flash.program(0, test::span_of(data)).is_ok());     // exactly one page
@@ -32,7 +32,7 @@ TEST(TimedFlash, ChargesProgramsPerPageTouched) {
 }
 
 TEST(TimedFlash, ChargesReadsPerByteAndCountsNothingThatFailed) {
-  test::RamFlash ram(64 * 1024);
+  host::MemoryFlash ram(64 * 1024);
   TimedFlash flash(ram);
   std::vector<uint8_t> buf(40'000);
   ASSERT_TRUE(flash.read(0, {buf.data(), buf.size()}).is_ok());

@@ -72,6 +72,7 @@ Status AppImageValidator::step(ConstByteSpan rest, size_t& n) {
       return on_checksum_byte(rest[0], position_ - 1);
     case Stage::kHash:
       n = take_into_buffer(rest, kHashSize);
+      sha256_.update(rest.first(n));  // not part of the image hash, but of a signed region that follows
       return buffered_ == kHashSize ? on_hash() : Status::ok();
     case Stage::kDone:
     case Stage::kFailed:
@@ -162,7 +163,7 @@ Status AppImageValidator::on_checksum_byte(uint8_t byte, uint32_t offset) {
   info_.checksum = byte;
   if (byte != checksum_) return Status::error(Code::kBadChecksum, "image checksum does not match", offset);
   PRIVOTA_TRY(parse_app_desc());
-  sha256_.finish(info_.sha256);
+  sha256_.peek(info_.sha256);
   info_.image_size = offset + 1 + (info_.hash_appended ? kHashSize : 0);
   if (limits_.max_image_size != 0 && info_.image_size > limits_.max_image_size) {
     return Status::error(Code::kLimitExceeded, "image with its hash is larger than its partition",

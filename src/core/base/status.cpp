@@ -40,6 +40,12 @@ const char* code_name(Code code) {
       return "bad_state";
     case Code::kTrailingData:
       return "trailing_data";
+    case Code::kBadSignature:
+      return "bad_signature";
+    case Code::kUntrusted:
+      return "untrusted";
+    case Code::kRollback:
+      return "rollback";
   }
   return "unknown";
 }

@@ -31,6 +31,14 @@ void MbedSha256::finish(uint8_t (&digest)[kDigestSize]) {
   (void)PRIVOTA_MBED(mbedtls_sha256_finish)(&context_, digest);
 }
 
+void MbedSha256::peek(uint8_t (&digest)[kDigestSize]) {
+  mbedtls_sha256_context copy;
+  mbedtls_sha256_init(&copy);
+  mbedtls_sha256_clone(&copy, &context_);
+  (void)PRIVOTA_MBED(mbedtls_sha256_finish)(&copy, digest);
+  mbedtls_sha256_free(&copy);
+}
+
 MbedMd5::MbedMd5() {
   mbedtls_md5_init(&context_);
   begin();

@@ -18,6 +18,7 @@ class MbedSha256 final : public Sha256 {
   void begin() override;
   void update(ConstByteSpan data) override;
   void finish(uint8_t (&digest)[kDigestSize]) override;
+  void peek(uint8_t (&digest)[kDigestSize]) override;
 
  private:
   mbedtls_sha256_context context_;

@@ -1,0 +1,55 @@
+// Signed app images: an app image, padded with 0xFF to a 4 KiB boundary, followed by one 4 KiB signature
+// sector. The signature covers SHA-256 of the padded image. Two schemes share this layout:
+//   - Secure Boot v2 (ESP-IDF, protected app): sector of up to three 0xE7 blocks, keys trusted by digest;
+//   - ESP-PrivSep user-app certificate (user app): one 0xB7 sector with a certificate that must chain to
+//     the protected app's CA.
+// verify_signed_image() checks image, signature and anti-rollback in one pass over the flash.
+#pragma once
+
+#include <stdint.h>
+
+#include "privota/app_image.h"
+#include "privota/digest.h"
+#include "privota/flash.h"
+#include "privota/result.h"
+#include "privota/signature_verifier.h"
+
+namespace privota {
+
+constexpr uint32_t kSignatureSectorSize = 4096;
+
+// Where the signature sector of an image of `image_size` bytes starts (the padded image's end).
+constexpr uint32_t signed_region_size(uint32_t image_size) {
+  return (image_size + kSignatureSectorSize - 1) / kSignatureSectorSize * kSignatureSectorSize;
+}
+
+// SHA-256 of a Secure Boot v2 public key as it appears in a block: what eFuse (here: the protected app's
+// configuration) holds to say "this key is trusted".
+struct KeyDigest {
+  uint8_t bytes[32] = {};
+};
+
+enum class SignatureScheme : uint8_t { kSecureBootV2, kUserAppCertificate };
+
+struct TrustPolicy {
+  SignatureScheme scheme = SignatureScheme::kSecureBootV2;
+  Span<const KeyDigest> trusted_keys;      // kSecureBootV2: up to 3 digests
+  CertificateVerifier* user_ca = nullptr;  // kUserAppCertificate: the CA check
+  uint32_t min_secure_version = 0;         // anti-rollback floor; lower images are refused
+  AppImageLimits limits;                   // chip, size (normally the partition)
+};
+
+struct SignedImage {
+  AppImageInfo info;
+  uint32_t signed_size = 0;  // padded image + signature sector: the bytes the image occupies
+  uint8_t signed_digest[32] = {};
+  uint8_t block = 0;  // which Secure Boot v2 block verified (0 for the user-app scheme)
+};
+
+// Verifies the image at the start of `region`: app image format, signature by `policy`, then anti-rollback.
+// `scratch` (at least kSignatureSectorSize bytes) is the read buffer and holds the signature sector, so no
+// heap or large stack is needed. The first failure is returned with its own code and reason.
+Result<SignedImage> verify_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
+                                        SignatureVerifier& verifier, ByteSpan scratch);
+
+}  // namespace privota

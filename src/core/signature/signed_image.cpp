@@ -1,0 +1,88 @@
+#include "privota/signed_image.h"
+
+#include "privota/secure_boot_v2.h"
+#include "privota/user_app_signature.h"
+
+namespace privota {
+namespace {
+
+uint32_t min_u32(uint32_t a, uint32_t b) {
+  return a < b ? a : b;
+}
+
+// Streams the region from 0 through the image validator and on through the padding up to the 4 KiB
+// boundary, so one SHA-256 pass gives both the image hash and the signed digest.
+Status hash_image_and_padding(Flash& region, AppImageValidator& validator, Sha256& sha256, ByteSpan buffer,
+                              SignedImage& out) {
+  uint32_t addr = 0;
+  uint32_t padded_end = 0;
+  while (!validator.done()) {
+    const uint32_t n = min_u32(region.size() - addr, static_cast<uint32_t>(buffer.size()));
+    if (n == 0) return Status::error(Code::kTruncated, "image runs to the end of its partition", addr);
+    PRIVOTA_TRY(region.read(addr, buffer.first(n)));
+    const Result<size_t> taken = validator.update(buffer.first(n));
+    if (!taken.is_ok()) return taken.status();
+    if (validator.done()) {
+      PRIVOTA_ASSIGN_OR_RETURN(out.info, validator.info());
+      padded_end = signed_region_size(out.info.image_size);
+      if (padded_end > region.size()) {
+        return Status::error(Code::kTruncated, "image ends before its signature sector", padded_end);
+      }
+      // The validator stops at the image's end; the rest of this chunk is padding (up to padded_end).
+      const uint32_t used = static_cast<uint32_t>(taken.value());
+      sha256.update(buffer.subspan(used, min_u32(n, padded_end - addr) - used));
+    }
+    addr += n;
+  }
+  while (addr < padded_end) {
+    const uint32_t n = min_u32(padded_end - addr, static_cast<uint32_t>(buffer.size()));
+    PRIVOTA_TRY(region.read(addr, buffer.first(n)));
+    sha256.update(buffer.first(n));
+    addr += n;
+  }
+  sha256.finish(out.signed_digest);
+  out.signed_size = padded_end + kSignatureSectorSize;
+  return Status::ok();
+}
+
+Status verify_signature_sector(const TrustPolicy& policy, ConstByteSpan sector, Sha256& sha256,
+                               SignatureVerifier& verifier, SignedImage& out) {
+  if (policy.scheme == SignatureScheme::kSecureBootV2) {
+    return sbv2::verify_sector(sector, out.signed_digest, policy.trusted_keys, sha256, verifier, out.block);
+  }
+  if (policy.user_ca == nullptr) return Status::error(Code::kInvalidArgument, "no user-app CA configured");
+  out.block = 0;
+  return user_sig::verify_sector(sector, out.signed_digest, *policy.user_ca, verifier);
+}
+
+}  // namespace
+
+Result<SignedImage> verify_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
+                                        SignatureVerifier& verifier, ByteSpan scratch) {
+  if (scratch.size() < kSignatureSectorSize) {
+    return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
+  }
+  AppImageLimits limits = policy.limits;
+  if (limits.max_image_size == 0 || limits.max_image_size > region.size())
+    limits.max_image_size = region.size();
+  AppImageValidator validator(sha256, limits);
+  SignedImage out;
+  PRIVOTA_TRY(hash_image_and_padding(region, validator, sha256, scratch.first(kSignatureSectorSize), out));
+
+  const uint32_t sector_at = signed_region_size(out.info.image_size);
+  if (region.size() - sector_at < kSignatureSectorSize) {
+    return Status::error(Code::kTruncated, "image ends before its signature sector", sector_at);
+  }
+  const ByteSpan sector = scratch.first(kSignatureSectorSize);
+  PRIVOTA_TRY(region.read(sector_at, sector));
+  PRIVOTA_TRY(verify_signature_sector(policy, sector, sha256, verifier, out));
+
+  // Only an authentic image's secure_version means anything, so this comes after the signature.
+  if (out.info.desc.secure_version < policy.min_secure_version) {
+    return Status::error(Code::kRollback, "image secure_version is below the device's anti-rollback minimum",
+                         out.info.desc.secure_version);
+  }
+  return out;
+}
+
+}  // namespace privota
