@@ -7,6 +7,14 @@
 // An entry is valid when ota_seq != 0xFFFFFFFF and its CRC matches. The active entry is the valid one with
 // the highest sequence; it selects slot (ota_seq - 1) % slot_count. Both levels use this: otadata picks ota_N
 // for the protected app, uotadata picks user_N for the user app.
+//
+// privota adds one record after the entry in the same sector (ESP-IDF reads only the first 32 bytes):
+//   +32 u32 magic 0x56535650 ("PVSV")  +36 u32 secure_version floor  +40 u32 crc32_le(UINT32_MAX, +32..+40)
+// the anti-rollback minimum of the apps this partition selects. It travels with every selection write, so
+// raising it and marking an app valid are one write, and it is as power-safe as the selection itself.
+//
+// Every write goes to the sector that does NOT hold the active entry (erase, program the floor record, then
+// program the entry, whose CRC comes last): a power cut at any point leaves the active sector untouched.
 #pragma once
 
 #include <stdint.h>
@@ -43,15 +51,33 @@ struct OtaSelectEntry {
   bool valid() const { return ota_seq != UINT32_MAX && crc == expected_crc(); }
 };
 
+constexpr uint32_t kFloorRecordOffset = 32;
+constexpr uint32_t kFloorRecordMagic = 0x56535650;
+
 struct OtaDataView {
   OtaSelectEntry entries[kOtaDataSectors];
+  // The floor record of each sector, when present and intact (0 otherwise).
+  uint32_t floors[kOtaDataSectors] = {};
   // Index into entries of the active entry, or -1 when neither is valid (the device boots the first slot).
   int active = -1;
+
   // The slot the active entry selects, for `slot_count` app slots; -1 when none is active.
   int active_slot(uint32_t slot_count) const;
+  // The active entry's state; kUndefined when none is active.
+  OtaState active_state() const;
+  // The anti-rollback minimum: the highest floor of the sectors whose entry is valid. Floors only ever rise,
+  // and the older sector's floor is never above the newer one's, so a half-written newer sector can only
+  // leave the previous value, never a lower one.
+  uint32_t secure_version_floor() const;
 };
 
-// Reads both select entries of an otadata/uotadata region (which must be 2 sectors long).
+// Reads both sectors of an otadata/uotadata region (which must be 2 sectors long).
 Result<OtaDataView> read_ota_data(Flash& region);
+
+// Makes `slot` the active one with `state`, carrying the floor forward and raising it to at least
+// `raise_floor_to`: writes a new entry with the next sequence that selects `slot` into the inactive sector.
+// Selecting the active slot again is how its state changes (e.g. PENDING_VERIFY -> VALID).
+Status write_ota_selection(Flash& region, uint32_t slot_count, uint32_t slot, OtaState state,
+                           uint32_t raise_floor_to = 0);
 
 }  // namespace privota

@@ -82,6 +82,7 @@ std::string select_text(const char* title, const SelectReport& select) {
   } else {
     out += "  selects: nothing (no valid entry; the first slot boots)\n";
   }
+  out += fmt::format("  anti-rollback floor: secure_version {}\n", select.view.secure_version_floor());
   return out;
 }
 
@@ -94,6 +95,7 @@ nlohmann::json select_json(const SelectReport& select) {
   return {{"partition", select.partition.name},
           {"entries", entries},
           {"active_entry", select.view.active},
+          {"secure_version_floor", select.view.secure_version_floor()},
           {"selects",
            slot >= 0 ? nlohmann::json(select.slot_names[static_cast<size_t>(slot)]) : nlohmann::json()}};
 }

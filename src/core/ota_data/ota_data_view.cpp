@@ -51,6 +51,29 @@ int OtaDataView::active_slot(uint32_t slot_count) const {
   return static_cast<int>((entries[active].ota_seq - 1) % slot_count);
 }
 
+OtaState OtaDataView::active_state() const {
+  return active < 0 ? OtaState::kUndefined : static_cast<OtaState>(entries[active].ota_state);
+}
+
+uint32_t OtaDataView::secure_version_floor() const {
+  uint32_t floor = 0;
+  for (size_t i = 0; i < kOtaDataSectors; ++i) {
+    if (entries[i].valid() && floors[i] > floor) floor = floors[i];
+  }
+  return floor;
+}
+
+namespace {
+
+// 0 when the record is absent or damaged: a sector written by other tools has none.
+uint32_t decode_floor_record(const uint8_t (&record)[12]) {
+  if (load_le32(record) != kFloorRecordMagic) return 0;
+  if (crc32_le(UINT32_MAX, ConstByteSpan(record, 8)) != load_le32(record + 8)) return 0;
+  return load_le32(record + 4);
+}
+
+}  // namespace
+
 Result<OtaDataView> read_ota_data(Flash& region) {
   if (region.size() < kOtaDataSectors * Flash::kSectorSize) {
     return Status::error(Code::kBadLength, "otadata region is smaller than two 4 KiB sectors", region.size());
@@ -60,6 +83,10 @@ Result<OtaDataView> read_ota_data(Flash& region) {
     uint8_t bytes[kOtaSelectEntrySize];
     PRIVOTA_TRY(region.read(static_cast<uint32_t>(i * Flash::kSectorSize), ByteSpan(bytes, sizeof bytes)));
     view.entries[i] = OtaSelectEntry::decode(bytes);
+    uint8_t floor_record[12];
+    PRIVOTA_TRY(region.read(static_cast<uint32_t>(i * Flash::kSectorSize) + kFloorRecordOffset,
+                            ByteSpan(floor_record, sizeof floor_record)));
+    view.floors[i] = decode_floor_record(floor_record);
     if (!view.entries[i].valid()) continue;
     if (view.active < 0 || view.entries[i].ota_seq > view.entries[view.active].ota_seq) {
       view.active = static_cast<int>(i);
