@@ -1,0 +1,67 @@
+// Which app to boot, and the trial/rollback bookkeeping around it. The same decision serves both levels:
+// the bootloader runs it over otadata + ota_N for the protected app, the protected app over uotadata +
+// user_N for the user app. Pure logic over Flash, so it is tested without processes.
+//
+//   active entry state     image verifies?   what happens
+//   --------------------   ---------------   -------------------------------------------------------------
+//   none, legacy record    -                 adopt ESP-PrivSep's record (legacy_uotadata.h), then as below
+//   none (erased/corrupt)  first slot that   boot it; nothing is written (a fresh device, or both select
+//                          verifies          sectors lost: never halt while an app verifies)
+//   NEW                    yes               write PENDING_VERIFY, boot it on trial
+//   PENDING_VERIFY         -                 the trial did not confirm before this boot: roll back
+//   INVALID / ABORTED      -                 marked bad while running: roll back
+//   VALID / UNDEFINED      yes               boot it
+//   any                    no                roll back (the image rotted or was never good)
+//   roll back                                select the other slot that verifies and is not below the
+//                                            anti-rollback floor, as VALID (it was the running, valid app
+//                                            when the update began); none -> no bootable app
+//
+// Every write goes through write_ota_selection(), i.e. to the inactive sector only.
+#pragma once
+
+#include <stdint.h>
+
+#include "privota/app_slots.h"
+#include "privota/ota_data.h"
+#include "privota/result.h"
+#include "privota/signed_image.h"
+
+namespace privota {
+
+enum class BootOutcome : uint8_t {
+  kNormal,      // the selected app, already confirmed
+  kTrial,       // a new app, first boot (now PENDING_VERIFY): it must call mark_valid() this run
+  kRolledBack,  // the selected app failed or was not confirmed; the previous one was selected
+  kFallback,    // nothing was selected (or it was unusable); the first app that verifies is booted
+};
+
+const char* boot_outcome_name(BootOutcome outcome);
+
+struct BootDecision {
+  BootOutcome outcome = BootOutcome::kNormal;
+  uint32_t slot = 0;       // boot this slot
+  SignedImage image;       // what it holds, verified
+  int rejected_slot = -1;  // the slot given up on (rollback), if any
+  Status rejected_reason;  // why: not confirmed, marked invalid, or its verification error
+};
+
+struct BootContext {
+  AppSlots* slots = nullptr;
+  TrustPolicy policy;  // scheme and trust; min_secure_version is taken from the select partition
+  Sha256* sha256 = nullptr;
+  SignatureVerifier* verifier = nullptr;
+  ByteSpan scratch;  // >= kSignatureSectorSize
+};
+
+// Decides what to boot and records trial starts and rollbacks. Fails with kNotFound ("no bootable app")
+// when no slot verifies; other errors are flash failures.
+Result<BootDecision> select_boot_slot(BootContext& context);
+
+// The running app confirms itself: its entry becomes VALID and the anti-rollback floor rises to its
+// secure_version. Nothing is written when both are already so (no flash wear for repeated calls).
+Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version);
+
+// The running app gives up on itself: its entry becomes INVALID; the next boot rolls back.
+Status mark_app_invalid(AppSlots& slots, uint32_t running_slot);
+
+}  // namespace privota
