@@ -13,6 +13,10 @@ namespace privota::cli {
 void add_partition_commands(CLI::App& app);
 void add_image_commands(CLI::App& app);
 void add_flash_commands(CLI::App& app);
+void add_key_commands(CLI::App& app);
+void add_ca_commands(CLI::App& app);
+// `image sign` and `image verify`, added to the `image` group by add_image_commands.
+void add_image_signing_commands(CLI::App& image_group);
 
 // Reads a table from a CSV, a binary table or a whole flash image, whichever `path` holds; a CSV is checked
 // against `flash_size` when given. Throws ToolError.

@@ -87,6 +87,7 @@ void add_image_commands(CLI::App& app) {
   group->require_subcommand(1);
   add_build(*group);
   add_info(*group);
+  add_image_signing_commands(*group);
 }
 
 }  // namespace privota::cli

@@ -24,6 +24,8 @@ int main(int argc, char** argv) {
   privota::cli::add_partition_commands(app);
   privota::cli::add_image_commands(app);
   privota::cli::add_flash_commands(app);
+  privota::cli::add_key_commands(app);
+  privota::cli::add_ca_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

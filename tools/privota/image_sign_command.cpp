@@ -1,0 +1,216 @@
+// privota image sign|verify: Secure Boot v2 (protected app) and user-app certificate (user app) signatures.
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "certificate_authority.h"
+#include "chip.h"
+#include "commands.h"
+#include "file_io.h"
+#include "image_report.h"
+#include "image_signer.h"
+#include "key_file.h"
+#include "privota/byte_order.h"
+#include "privota/host/mbedtls_digest.h"
+#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/memory_flash.h"
+#include "privota/secure_boot_v2.h"
+#include "privota/signed_image.h"
+#include "privota/user_app_signature.h"
+#include "tool_error.h"
+
+namespace privota::cli {
+namespace {
+
+using tools::ToolError;
+
+constexpr const char* kSchemeSbv2 = "secure-boot-v2";
+constexpr const char* kSchemeUser = "user-cert";
+
+void add_sign(CLI::App& group) {
+  struct Options {
+    std::string scheme, cert, input, output;
+    std::vector<std::string> keys;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = group.add_subcommand(
+      "sign",
+      "Sign an app image: pad it to 4 KiB and append a signature sector. secure-boot-v2 = the protected app "
+      "(espsecure.py sign_data --version 2 layout, RSA-3072 or ECDSA P-256, up to 3 keys); user-cert = the "
+      "user "
+      "app (ESP-PrivSep sign_user_app layout, RSA-3072 key and its user-app certificate)");
+  cmd->add_option("--scheme", o->scheme, "secure-boot-v2 or user-cert")
+      ->required()
+      ->check(CLI::IsMember({kSchemeSbv2, kSchemeUser}));
+  cmd->add_option("--key", o->keys, "private key (PEM); secure-boot-v2 takes up to 3, one block each")
+      ->required()
+      ->allow_extra_args(false);
+  cmd->add_option("--cert", o->cert, "user-cert: the user-app certificate (PEM) issued for --key");
+  cmd->add_option("image", o->input, "the unsigned app image (from `privota image build`)")->required();
+  cmd->add_option("-o,--output", o->output, "where to write the signed image")->required();
+  cmd->callback([o] {
+    const bool user = o->scheme == kSchemeUser;
+    if (user && (o->keys.size() != 1 || o->cert.empty())) {
+      throw ToolError("--scheme user-cert takes exactly one --key and its --cert");
+    }
+    if (!user && !o->cert.empty()) throw ToolError("--cert belongs to --scheme user-cert");
+    std::vector<tools::Key> keys;
+    for (const std::string& path : o->keys)
+      keys.push_back(tools::Key::load(path));
+    const std::vector<uint8_t> image = tools::read_binary_file(o->input);
+    std::vector<uint8_t> signed_image;
+    try {
+      signed_image = user ? tools::sign_user_app(image, keys.front(), tools::read_text_file(o->cert))
+                          : tools::sign_secure_boot_v2(image, keys);
+    } catch (const ToolError& e) {
+      throw ToolError(fmt::format("cannot sign '{}': {}", o->input, e.what()));
+    }
+    tools::write_file_atomically(o->output, signed_image);
+  });
+}
+
+struct VerifyOptions {
+  std::string input, ca, chip;
+  std::vector<std::string> key_digests, keys;
+  uint32_t min_secure_version = 0;
+  bool json = false;
+};
+
+std::vector<KeyDigest> trusted_digests(const VerifyOptions& o) {
+  std::vector<KeyDigest> out;
+  for (const std::string& text : o.key_digests) {
+    const std::vector<uint8_t> bytes = tools::from_hex(text, "--key-digest");
+    if (bytes.size() != sizeof(KeyDigest::bytes)) {
+      throw ToolError(fmt::format("--key-digest '{}' is not 32 bytes (64 hex digits)", text));
+    }
+    KeyDigest& digest = out.emplace_back();
+    std::copy(bytes.begin(), bytes.end(), digest.bytes);
+  }
+  for (const std::string& path : o.keys) {
+    const auto bytes = tools::Key::load(path).sbv2_key_digest();
+    KeyDigest& digest = out.emplace_back();
+    std::copy(bytes.begin(), bytes.end(), digest.bytes);
+  }
+  if (out.size() > sbv2::kMaxBlocks) {
+    throw ToolError("at most 3 trusted keys: a device has 3 Secure Boot v2 key digest slots");
+  }
+  return out;
+}
+
+host::MbedCertificateVerifier load_ca(const std::string& path) {
+  const std::filesystem::path file = std::filesystem::is_directory(path)
+                                         ? std::filesystem::path(path) / tools::kCaCertFile
+                                         : std::filesystem::path(path);
+  Result<host::MbedCertificateVerifier> ca =
+      host::MbedCertificateVerifier::from_pem(tools::read_text_file(file));
+  tools::check(ca.status(), fmt::format("--ca '{}'", file.string()));
+  return std::move(ca.value());
+}
+
+// Who signed, for the verdict: the block's key digest, or the certificate's subject.
+nlohmann::json signer_of(const SignedImage& image, bool user, const std::vector<uint8_t>& bytes) {
+  const uint8_t* sector = bytes.data() + image.signed_size - kSignatureSectorSize;
+  if (user) {
+    const uint32_t cert_len = load_le32(sector + user_sig::kCertLenOffset);
+    const std::string pem(reinterpret_cast<const char*>(sector + user_sig::kCertOffset), cert_len - 1);
+    return {{"certificate_subject", tools::certificate_subject(pem)}};
+  }
+  host::MbedSha256 sha;
+  KeyDigest digest;
+  sbv2::key_digest({sector + image.block * sbv2::kBlockSize, sbv2::kBlockSize}, sha, digest);
+  return {{"block", image.block}, {"key_digest", tools::hex(digest.bytes, sizeof digest.bytes)}};
+}
+
+void verify(const VerifyOptions& o) {
+  const bool user = !o.ca.empty();
+  if (user == (!o.key_digests.empty() || !o.keys.empty())) {
+    throw ToolError("say whom to trust: --key-digest/--key (Secure Boot v2) or --ca (user-app certificate)");
+  }
+  const std::vector<KeyDigest> digests = user ? std::vector<KeyDigest>{} : trusted_digests(o);
+  std::optional<host::MbedCertificateVerifier> ca;
+  if (user) ca.emplace(load_ca(o.ca));
+
+  TrustPolicy policy;
+  policy.scheme = user ? SignatureScheme::kUserAppCertificate : SignatureScheme::kSecureBootV2;
+  policy.trusted_keys = {digests.data(), digests.size()};
+  policy.user_ca = user ? &*ca : nullptr;
+  policy.min_secure_version = o.min_secure_version;
+  if (!o.chip.empty()) {
+    const auto chip = tools::chip_by_name(o.chip);
+    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o.chip, tools::chip_names()));
+    policy.limits.expected_chip = chip->id;
+  }
+
+  const std::vector<uint8_t> bytes = tools::read_binary_file(o.input);
+  if (bytes.size() > UINT32_MAX) throw ToolError(fmt::format("'{}' is larger than any flash", o.input));
+  host::MemoryFlash region(bytes);
+  host::MbedSha256 sha;
+  host::MbedSignatureVerifier verifier;
+  std::vector<uint8_t> scratch(kSignatureSectorSize);
+  const Result<SignedImage> image =
+      verify_signed_image(region, policy, sha, verifier, {scratch.data(), scratch.size()});
+  if (!image.is_ok()) throw ToolError("INVALID: " + tools::describe(image.status()));
+  // A device never reads past the signature sector, but a file that carries more was not made by a signer.
+  if (bytes.size() > image->signed_size) {
+    throw ToolError(fmt::format("INVALID: {} bytes after the signature sector (at 0x{:x})",
+                                bytes.size() - image->signed_size, image->signed_size));
+  }
+
+  const AppDescriptor& desc = image->info.desc;
+  nlohmann::json json = {{"valid", true},
+                         {"scheme", user ? kSchemeUser : kSchemeSbv2},
+                         {"project_name", desc.project_name},
+                         {"version", desc.version},
+                         {"secure_version", desc.secure_version},
+                         {"chip", tools::chip_name(image->info.chip_id)},
+                         {"signed_size", image->signed_size},
+                         {"signed_digest", tools::hex(image->signed_digest, sizeof image->signed_digest)}};
+  const nlohmann::json signer = signer_of(*image, user, bytes);
+  json.update(signer);
+  const std::string who = user ? fmt::format("signed by a user-app key, certificate subject '{}'",
+                                             signer["certificate_subject"].get<std::string>())
+                               : fmt::format("signed by block {} (key digest {})", image->block,
+                                             signer["key_digest"].get<std::string>());
+  print_output(o.json,
+               fmt::format("VALID: {} {} (secure_version {}), {}\n", desc.project_name, desc.version,
+                           desc.secure_version, who),
+               json.dump(2));
+}
+
+void add_verify(CLI::App& group) {
+  auto o = std::make_shared<VerifyOptions>();
+  CLI::App* cmd = group.add_subcommand("verify",
+                                       "Check a signed app image as a device would: image, signature sector, "
+                                       "trust, anti-rollback. Prints VALID "
+                                       "or exits 1 with the reason");
+  cmd->add_option("image", o->input, "the signed image")->required();
+  CLI::Option* digest =
+      cmd->add_option("--key-digest", o->key_digests,
+                      "Secure Boot v2: a trusted key digest (hex, from `privota key digest`)")
+          ->allow_extra_args(false);
+  CLI::Option* key =
+      cmd->add_option("--key", o->keys, "Secure Boot v2: a trusted key (PEM, public or private)")
+          ->allow_extra_args(false);
+  CLI::Option* ca =
+      cmd->add_option("--ca", o->ca, "user-cert: the user-app CA certificate (or CA directory)");
+  ca->excludes(digest)->excludes(key);
+  cmd->add_option("--min-secure-version", o->min_secure_version,
+                  "anti-rollback floor: refuse a lower secure_version");
+  cmd->add_option("--chip", o->chip, "refuse an image built for another chip: " + tools::chip_names());
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o] { verify(*o); });
+}
+
+}  // namespace
+
+void add_image_signing_commands(CLI::App& image_group) {
+  image_group.description("App images: build, info, sign, verify");
+  add_sign(image_group);
+  add_verify(image_group);
+}
+
+}  // namespace privota::cli

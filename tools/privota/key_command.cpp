@@ -1,0 +1,72 @@
+// privota key gen|digest: Secure Boot v2 and user-app signing keys.
+#include <memory>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "commands.h"
+#include "file_io.h"
+#include "image_report.h"
+#include "key_file.h"
+#include "tool_error.h"
+
+namespace privota::cli {
+namespace {
+
+using tools::ToolError;
+
+void add_gen(CLI::App& group) {
+  struct Options {
+    std::string type, output;
+    bool force = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      group.add_subcommand("gen",
+                           "Generate a private key (PEM, readable by its owner only): rsa3072 for "
+                           "Secure Boot v2 or user apps, ecdsa-p256 for Secure Boot v2 on chips "
+                           "with ECDSA (not the ESP32-C3)");
+  cmd->add_option("--type", o->type, "rsa3072 or ecdsa-p256")->required();
+  cmd->add_option("-o,--output", o->output, "where to write the key")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file");
+  cmd->callback([o] {
+    const tools::KeyKind kind = tools::key_kind_by_name(o->type);
+    tools::Random random;
+    const tools::Key key = tools::Key::generate(kind, random);
+    tools::write_secret_file(o->output, key.private_pem(), o->force);
+  });
+}
+
+void add_digest(CLI::App& group) {
+  struct Options {
+    std::string key, output;
+    bool json = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd =
+      group.add_subcommand("digest",
+                           "Print the Secure Boot v2 digest of a key: the SHA-256 a device trusts "
+                           "(what espsecure.py digest_sbv2_public_key writes)");
+  cmd->add_option("key", o->key, "key.pem (private or public)")->required();
+  cmd->add_option("-o,--output", o->output, "also write the 32 digest bytes to this file");
+  cmd->add_flag("--json", o->json, "print JSON");
+  cmd->callback([o] {
+    const tools::Key key = tools::Key::load(o->key);
+    const auto digest = key.sbv2_key_digest();
+    const std::string text = tools::hex(digest.data(), digest.size());
+    if (!o->output.empty()) tools::write_file_atomically(o->output, {digest.begin(), digest.end()});
+    const nlohmann::json json = {{"key", o->key}, {"type", key.description()}, {"digest", text}};
+    print_output(o->json, text + "\n", json.dump(2));
+  });
+}
+
+}  // namespace
+
+void add_key_commands(CLI::App& app) {
+  CLI::App* group = app.add_subcommand("key", "Signing keys: gen, digest");
+  group->require_subcommand(1);
+  add_gen(*group);
+  add_digest(*group);
+}
+
+}  // namespace privota::cli
