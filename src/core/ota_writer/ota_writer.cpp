@@ -112,14 +112,15 @@ Result<SignedImage> OtaWriter::finish(const TrustPolicy& policy, Sha256& sha256,
   if (expected_ != 0 && written_ != expected_) {
     return fail(Status::error(Code::kTruncated, "image ended before the announced size", written_));
   }
-  // The unwritten rest of the slot may hold an older image; make sure every byte verification reads was
-  // written (or erased) by this update.
+  // Pages of 0xFF were skipped; make sure their sectors are erased, not left holding an older image.
   const Status erased = erase_ahead(round_up(written_, Flash::kSectorSize));
   if (!erased.is_ok()) return fail(erased);
+  // Verify only what this update wrote: the rest of the slot may hold an older image, whose signature
+  // sector must never stand in for a missing one.
+  FlashRegion received(slots_.slots[passive_], 0, written_);
   TrustPolicy slot_policy = policy;
   slot_policy.limits.max_image_size = slots_.slots[passive_].size();
-  Result<SignedImage> image =
-      verify_signed_image(slots_.slots[passive_], slot_policy, sha256, verifier, scratch);
+  Result<SignedImage> image = verify_signed_image(received, slot_policy, sha256, verifier, scratch);
   if (!image.is_ok()) return fail(image.status());
   if (image->signed_size != written_) {
     return fail(Status::error(written_ < image->signed_size ? Code::kTruncated : Code::kTrailingData,
