@@ -7,7 +7,7 @@ namespace privota::tools {
 std::string describe(const Status& status) {
   if (status.is_ok()) return "ok";
   if (status.detail() == 0) return fmt::format("{} ({})", status.reason(), code_name(status.code()));
-  return fmt::format("{} ({}, at 0x{:x})", status.reason(), code_name(status.code()), status.detail());
+  return fmt::format("{} ({}, 0x{:x})", status.reason(), code_name(status.code()), status.detail());
 }
 
 void check(const Status& status, const std::string& context) {

@@ -13,7 +13,8 @@ class ToolError : public std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
-// "reason (code, at 0x1234)": a core Status as one line of text.
+// "reason (code, 0x1234)": a core Status as one line of text; the number is the status detail (an offset,
+// an index or a value, as the reason says).
 std::string describe(const Status& status);
 
 // Throws ToolError("<context>: <describe(status)>") unless status is ok.

@@ -13,6 +13,7 @@ namespace privota::cli {
 void add_partition_commands(CLI::App& app);
 void add_image_commands(CLI::App& app);
 void add_flash_commands(CLI::App& app);
+void add_flash_engine_commands(CLI::App& flash_group);
 void add_key_commands(CLI::App& app);
 void add_ca_commands(CLI::App& app);
 // `image sign` and `image verify`, added to the `image` group by add_image_commands.

@@ -80,11 +80,13 @@ void add_show(CLI::App& group) {
 }  // namespace
 
 void add_flash_commands(CLI::App& app) {
-  CLI::App* group = app.add_subcommand("flash", "Device flash files: new, write, show");
+  CLI::App* group = app.add_subcommand(
+      "flash", "Device flash files: new, write, show; the engine's steps: ota, boot, confirm, reject");
   group->require_subcommand(1);
   add_new(*group);
   add_write(*group);
   add_show(*group);
+  add_flash_engine_commands(*group);
 }
 
 }  // namespace privota::cli

@@ -22,6 +22,7 @@
 #include "privota/signed_image.h"
 #include "privota/user_app_signature.h"
 #include "tool_error.h"
+#include "trust_options.h"
 
 namespace privota::cli {
 namespace {
@@ -74,42 +75,11 @@ void add_sign(CLI::App& group) {
 }
 
 struct VerifyOptions {
-  std::string input, ca, chip;
-  std::vector<std::string> key_digests, keys;
+  std::string input, chip;
+  tools::TrustOptions trust;
   uint32_t min_secure_version = 0;
   bool json = false;
 };
-
-std::vector<KeyDigest> trusted_digests(const VerifyOptions& o) {
-  std::vector<KeyDigest> out;
-  for (const std::string& text : o.key_digests) {
-    const std::vector<uint8_t> bytes = tools::from_hex(text, "--key-digest");
-    if (bytes.size() != sizeof(KeyDigest::bytes)) {
-      throw ToolError(fmt::format("--key-digest '{}' is not 32 bytes (64 hex digits)", text));
-    }
-    KeyDigest& digest = out.emplace_back();
-    std::copy(bytes.begin(), bytes.end(), digest.bytes);
-  }
-  for (const std::string& path : o.keys) {
-    const auto bytes = tools::Key::load(path).sbv2_key_digest();
-    KeyDigest& digest = out.emplace_back();
-    std::copy(bytes.begin(), bytes.end(), digest.bytes);
-  }
-  if (out.size() > sbv2::kMaxBlocks) {
-    throw ToolError("at most 3 trusted keys: a device has 3 Secure Boot v2 key digest slots");
-  }
-  return out;
-}
-
-host::MbedCertificateVerifier load_ca(const std::string& path) {
-  const std::filesystem::path file = std::filesystem::is_directory(path)
-                                         ? std::filesystem::path(path) / tools::kCaCertFile
-                                         : std::filesystem::path(path);
-  Result<host::MbedCertificateVerifier> ca =
-      host::MbedCertificateVerifier::from_pem(tools::read_text_file(file));
-  tools::check(ca.status(), fmt::format("--ca '{}'", file.string()));
-  return std::move(ca.value());
-}
 
 // Who signed, for the verdict: the block's key digest, or the certificate's subject.
 nlohmann::json signer_of(const SignedImage& image, bool user, const std::vector<uint8_t>& bytes) {
@@ -126,18 +96,9 @@ nlohmann::json signer_of(const SignedImage& image, bool user, const std::vector<
 }
 
 void verify(const VerifyOptions& o) {
-  const bool user = !o.ca.empty();
-  if (user == (!o.key_digests.empty() || !o.keys.empty())) {
-    throw ToolError("say whom to trust: --key-digest/--key (Secure Boot v2) or --ca (user-app certificate)");
-  }
-  const std::vector<KeyDigest> digests = user ? std::vector<KeyDigest>{} : trusted_digests(o);
-  std::optional<host::MbedCertificateVerifier> ca;
-  if (user) ca.emplace(load_ca(o.ca));
-
-  TrustPolicy policy;
-  policy.scheme = user ? SignatureScheme::kUserAppCertificate : SignatureScheme::kSecureBootV2;
-  policy.trusted_keys = {digests.data(), digests.size()};
-  policy.user_ca = user ? &*ca : nullptr;
+  tools::Trust trust(o.trust);
+  const bool user = trust.user_app();
+  TrustPolicy policy = trust.policy();
   policy.min_secure_version = o.min_secure_version;
   if (!o.chip.empty()) {
     const auto chip = tools::chip_by_name(o.chip);
@@ -188,16 +149,7 @@ void add_verify(CLI::App& group) {
                                        "trust, anti-rollback. Prints VALID "
                                        "or exits 1 with the reason");
   cmd->add_option("image", o->input, "the signed image")->required();
-  CLI::Option* digest =
-      cmd->add_option("--key-digest", o->key_digests,
-                      "Secure Boot v2: a trusted key digest (hex, from `privota key digest`)")
-          ->allow_extra_args(false);
-  CLI::Option* key =
-      cmd->add_option("--key", o->keys, "Secure Boot v2: a trusted key (PEM, public or private)")
-          ->allow_extra_args(false);
-  CLI::Option* ca =
-      cmd->add_option("--ca", o->ca, "user-cert: the user-app CA certificate (or CA directory)");
-  ca->excludes(digest)->excludes(key);
+  tools::add_trust_options(*cmd, o->trust);
   cmd->add_option("--min-secure-version", o->min_secure_version,
                   "anti-rollback floor: refuse a lower secure_version");
   cmd->add_option("--chip", o->chip, "refuse an image built for another chip: " + tools::chip_names());

@@ -1,0 +1,196 @@
+// privota flash ota|boot|confirm|reject: the update engine's steps run on a flash file, the way the device
+// runs them: an OTA into the passive slot, the power-on boot decision, and the running app confirming or
+// rejecting itself. Lets a flash file be driven through every flow and inspected with `flash show`.
+#include <memory>
+
+#include <fmt/format.h>
+
+#include "commands.h"
+#include "file_io.h"
+#include "privota/boot_select.h"
+#include "privota/host/file_flash.h"
+#include "privota/host/mbedtls_digest.h"
+#include "privota/host/mbedtls_verifier.h"
+#include "privota/ota_writer.h"
+#include "tool_error.h"
+#include "trust_options.h"
+
+namespace privota::cli {
+namespace {
+
+using tools::ToolError;
+
+struct EngineOptions {
+  std::string flash, level = "user", image;
+  tools::TrustOptions trust;
+};
+
+// The flash file, its table and the slots of one level.
+struct Target {
+  host::FileFlash flash;
+  PartitionTable table;
+  AppSlots slots;
+  AppLevel level;
+
+  explicit Target(const EngineOptions& o)
+      : level(o.level == "protected" ? AppLevel::kProtected : AppLevel::kUser) {
+    Result<host::FileFlash> opened = host::FileFlash::open(o.flash);
+    tools::check(opened.status(), fmt::format("opening flash file '{}'", o.flash));
+    flash = std::move(opened.value());
+    host::MbedMd5 md5;
+    const Result<PartitionTable> read = PartitionTable::read(flash, md5);
+    tools::check(read.status(), "partition table at 0x8000");
+    table = read.value();
+    const Result<AppSlots> found = AppSlots::from_table(flash, table, level);
+    tools::check(found.status(), "partition table");
+    slots = found.value();
+  }
+
+  std::string slot_name(uint32_t slot) const {
+    const uint32_t offset = slots.slots[slot].offset();
+    for (size_t i = 0; i < table.count(); ++i) {
+      if (table[i].offset == offset) return table[i].name;
+    }
+    return fmt::format("slot {}", slot);
+  }
+
+  OtaDataView view() {
+    const Result<OtaDataView> v = read_ota_data(slots.select);
+    tools::check(v.status(), "reading the select partition");
+    return v.value();
+  }
+
+  // The slot the device runs: the selected one, or the first (as a device with empty otadata boots).
+  uint32_t running_slot() {
+    const int active = view().active_slot(slots.slot_count);
+    return active < 0 ? 0 : static_cast<uint32_t>(active);
+  }
+};
+
+struct Crypto {
+  host::MbedSha256 sha;
+  host::MbedSignatureVerifier verifier;
+  std::vector<uint8_t> scratch = std::vector<uint8_t>(kSignatureSectorSize);
+  ByteSpan scratch_span() { return {scratch.data(), scratch.size()}; }
+};
+
+CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help,
+                             std::shared_ptr<EngineOptions> o, bool trust) {
+  CLI::App* cmd = group.add_subcommand(name, help);
+  cmd->add_option("flash", o->flash, "flash.bin")->required();
+  cmd->add_option("--level", o->level, "user (uotadata, user_0/1) or protected (otadata, ota_0/1)")
+      ->check(CLI::IsMember({"user", "protected"}))
+      ->capture_default_str();
+  if (trust) tools::add_trust_options(*cmd, o->trust);
+  return cmd;
+}
+
+void ota(const EngineOptions& o) {
+  Target t(o);
+  tools::Trust trust(o.trust);
+  TrustPolicy policy = trust.policy();
+  policy.min_secure_version = t.view().secure_version_floor();
+  const std::vector<uint8_t> image = tools::read_binary_file(o.image);
+  const uint32_t running = t.running_slot();
+  OtaWriter writer(t.slots, running);
+  // As a download would: the size is announced, the bytes arrive in 4 KiB pieces.
+  tools::check(writer.begin(static_cast<uint32_t>(image.size())), "starting the update");
+  for (size_t at = 0; at < image.size(); at += 4096) {
+    tools::check(writer.write({image.data() + at, std::min<size_t>(4096, image.size() - at)}),
+                 "writing the update");
+  }
+  Crypto crypto;
+  const Result<SignedImage> verified =
+      writer.finish(policy, crypto.sha, crypto.verifier, crypto.scratch_span());
+  if (!verified.is_ok()) {
+    throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
+                                tools::describe(verified.status())));
+  }
+  tools::check(writer.activate(), "selecting the new image");
+  std::cout << fmt::format("{}: wrote {} {} into {}, selected as NEW (boots on trial next)\n", o.level,
+                           verified->info.desc.project_name, verified->info.desc.version,
+                           t.slot_name(writer.passive_slot()));
+}
+
+void boot(const EngineOptions& o) {
+  Target t(o);
+  tools::Trust trust(o.trust);
+  Crypto crypto;
+  BootContext context;
+  context.slots = &t.slots;
+  context.policy = trust.policy();
+  context.sha256 = &crypto.sha;
+  context.verifier = &crypto.verifier;
+  context.scratch = crypto.scratch_span();
+  const Result<BootDecision> decision = select_boot_slot(context);
+  if (!decision.is_ok()) throw ToolError(fmt::format("{}: {}", o.level, tools::describe(decision.status())));
+  const BootDecision& d = decision.value();
+  std::string line =
+      fmt::format("{}: boot {} ({} {}): {}", o.level, t.slot_name(d.slot), d.image.info.desc.project_name,
+                  d.image.info.desc.version, boot_outcome_name(d.outcome));
+  if (d.rejected_slot >= 0) {
+    line += fmt::format(" (gave up on {}: {})", t.slot_name(static_cast<uint32_t>(d.rejected_slot)),
+                        d.rejected_reason.reason());
+  }
+  std::cout << line << "\n";
+}
+
+void confirm(const EngineOptions& o) {
+  Target t(o);
+  tools::Trust trust(o.trust);
+  Crypto crypto;
+  const uint32_t running = t.running_slot();
+  TrustPolicy policy = trust.policy();
+  policy.min_secure_version = t.view().secure_version_floor();
+  const Result<SignedImage> image =
+      verify_signed_image(t.slots.slots[running], policy, crypto.sha, crypto.verifier, crypto.scratch_span());
+  if (!image.is_ok()) {
+    throw ToolError(fmt::format("{} does not verify, refusing to mark it valid: {}", t.slot_name(running),
+                                tools::describe(image.status())));
+  }
+  tools::check(mark_app_valid(t.slots, running, image->info.desc.secure_version), "marking the app valid");
+  std::cout << fmt::format("{}: {} ({} {}) is VALID; anti-rollback floor {}\n", o.level, t.slot_name(running),
+                           image->info.desc.project_name, image->info.desc.version,
+                           t.view().secure_version_floor());
+}
+
+void reject(const EngineOptions& o) {
+  Target t(o);
+  const uint32_t running = t.running_slot();
+  tools::check(mark_app_invalid(t.slots, running), "marking the app invalid");
+  std::cout << fmt::format("{}: {} is INVALID; the next boot rolls back\n", o.level, t.slot_name(running));
+}
+
+}  // namespace
+
+void add_flash_engine_commands(CLI::App& group) {
+  auto o = std::make_shared<EngineOptions>();
+  CLI::App* cmd =
+      add_engine_command(group, "ota",
+                         "Update one level like an OTA: write a signed image into the passive slot, "
+                         "verify it there, select it as NEW",
+                         o, true);
+  cmd->add_option("image", o->image, "the signed image")->required();
+  cmd->callback([o] { ota(*o); });
+
+  auto b = std::make_shared<EngineOptions>();
+  add_engine_command(group, "boot",
+                     "Power on one level: decide what boots (trial of a NEW app, rollback of an unconfirmed "
+                     "or rejected one) and record it, as the bootloader / protected app does",
+                     b, true)
+      ->callback([b] { boot(*b); });
+
+  auto c = std::make_shared<EngineOptions>();
+  add_engine_command(group, "confirm",
+                     "The running app of one level marks itself valid; the anti-rollback floor rises to its "
+                     "secure_version",
+                     c, true)
+      ->callback([c] { confirm(*c); });
+
+  auto r = std::make_shared<EngineOptions>();
+  add_engine_command(group, "reject",
+                     "The running app of one level marks itself invalid; the next boot rolls back", r, false)
+      ->callback([r] { reject(*r); });
+}
+
+}  // namespace privota::cli
