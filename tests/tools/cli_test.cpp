@@ -10,17 +10,20 @@ namespace {
 
 using test::run_command;
 
-std::string cli(const std::string& args) { return std::string(PRIVOTA_CLI) + " " + args; }
+std::string cli(const std::string& args) {
+  return std::string(PRIVOTA_CLI) + " " + args;
+}
 
 class Cli : public testing::Test {
  protected:
   void SetUp() override {
     test::write_text(dir_ / "payload.bin", std::string(5000, 'x'));
     ASSERT_EQ(run(cli("flash new --table " + seed() + " --size 4MB -o " + path("flash.bin"))).exit_code, 0);
-    ASSERT_EQ(run(cli("image build --payload " + path("payload.bin") +
-                      " --version 2.0.1 --secure-version 4 --project hello --chip esp32c3 -o " + path("app.bin")))
-                  .exit_code,
-              0);
+    ASSERT_EQ(
+        run(cli("image build --payload " + path("payload.bin") +
+                " --version 2.0.1 --secure-version 4 --project hello --chip esp32c3 -o " + path("app.bin")))
+            .exit_code,
+        0);
   }
 
   test::CommandResult run(const std::string& command) {
@@ -41,8 +44,29 @@ class Cli : public testing::Test {
 };
 
 TEST_F(Cli, EveryCommandHasHelp) {
-  for (const char* command : {"", "partition", "partition gen", "partition show", "image", "image build",
-                              "image info", "flash", "flash new", "flash write", "flash show"}) {
+  for (const char* command : {"",
+                              "partition",
+                              "partition gen",
+                              "partition show",
+                              "image",
+                              "image build",
+                              "image info",
+                              "image sign",
+                              "image verify",
+                              "flash",
+                              "flash new",
+                              "flash write",
+                              "flash show",
+                              "flash ota",
+                              "flash boot",
+                              "flash confirm",
+                              "flash reject",
+                              "key",
+                              "key gen",
+                              "key digest",
+                              "ca",
+                              "ca new",
+                              "ca issue"}) {
     const test::CommandResult r = run(cli(std::string(command) + " --help"));
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command;
@@ -83,11 +107,13 @@ TEST_F(Cli, FlashShowsAnEmptyDeviceThenTheWrittenImage) {
   nlohmann::json j = json_of("flash show " + path("flash.bin"));
   EXPECT_EQ(j["flash_size"], 4 * 1024 * 1024);
   ASSERT_EQ(j["slots"].size(), 4u);
-  for (const auto& slot : j["slots"]) EXPECT_EQ(slot["content"], "erased");
+  for (const auto& slot : j["slots"])
+    EXPECT_EQ(slot["content"], "erased");
   EXPECT_TRUE(j["otadata"]["selects"].is_null());
   EXPECT_EQ(j["uotadata"]["partition"], "uotadata");
 
-  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition user_1 " + path("app.bin"))).exit_code, 0)
+  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition user_1 " + path("app.bin"))).exit_code,
+            0)
       << last_;
   j = json_of("flash show " + path("flash.bin"));
   EXPECT_EQ(j["slots"][3]["partition"], "user_1");
@@ -96,7 +122,8 @@ TEST_F(Cli, FlashShowsAnEmptyDeviceThenTheWrittenImage) {
 }
 
 TEST_F(Cli, FlashShowReportsADamagedImage) {
-  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition ota_0 " + path("app.bin"))).exit_code, 0);
+  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition ota_0 " + path("app.bin"))).exit_code,
+            0);
   // Flip one payload byte inside the flash file (ota_0 is at 0x20000).
   std::vector<uint8_t> flash = test::read_file(dir_ / "flash.bin");
   flash[0x20000 + 0x200] ^= 0x01;
@@ -116,7 +143,8 @@ class CliRefuses : public Cli, public testing::WithParamInterface<Refusal> {};
 
 TEST_P(CliRefuses, WithOneClearLine) {
   std::string args = GetParam().args;
-  for (size_t at; (at = args.find("{dir}")) != std::string::npos;) args.replace(at, 5, dir_.path().string());
+  for (size_t at; (at = args.find("{dir}")) != std::string::npos;)
+    args.replace(at, 5, dir_.path().string());
   test::write_text(dir_ / "garbage.bin", "this is not an image, a table or a flash");
   test::write_text(dir_ / "bad.csv", "nvs, data, nvs, , 0x6000\nnvs, data, phy, , 0x1000\n");
   const test::CommandResult r = run(cli(args));
@@ -132,28 +160,37 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"NoCommand", "", "subcommand"},
         Refusal{"MissingFile", "image info {dir}/nope.bin", "cannot read"},
         Refusal{"NotAnImage", "image info {dir}/garbage.bin", "not a valid app image"},
-        Refusal{"UnknownChip", "image build --payload {dir}/payload.bin --version 1 --project p --chip esp99 -o {dir}/x",
+        Refusal{"UnknownChip",
+                "image build --payload {dir}/payload.bin --version 1 --project p --chip esp99 -o {dir}/x",
                 "unknown chip 'esp99'"},
         Refusal{"VersionTooLong",
-                "image build --payload {dir}/payload.bin --version 0123456789012345678901234567890123 --project p -o "
+                "image build --payload {dir}/payload.bin --version 0123456789012345678901234567890123 "
+                "--project p -o "
                 "{dir}/x",
                 "at most 31"},
-        Refusal{"EmptyPayload", "image build --payload /dev/null --version 1 --project p -o {dir}/x", "payload is empty"},
+        Refusal{"EmptyPayload", "image build --payload /dev/null --version 1 --project p -o {dir}/x",
+                "payload is empty"},
         Refusal{"CsvDuplicateName", "partition gen {dir}/bad.csv -o {dir}/t.bin", "bad.csv: line 2"},
-        Refusal{"TableTooBigForFlash", "flash new --table " + std::string(PRIVOTA_SOURCE_DIR) +
-                                           "/examples/device/partitions.csv --size 2MB -o {dir}/f.bin",
+        Refusal{"TableTooBigForFlash",
+                "flash new --table " + std::string(PRIVOTA_SOURCE_DIR) +
+                    "/examples/device/partitions.csv --size 2MB -o {dir}/f.bin",
                 "ends beyond"},
         Refusal{"BadSize", "flash new --table {dir}/bad.csv --size lots -o {dir}/f.bin", "not a byte count"},
-        Refusal{"UnknownPartition", "flash write {dir}/flash.bin --partition user_9 {dir}/app.bin", "no partition named"},
-        Refusal{"NotAnImageIntoApp", "flash write {dir}/flash.bin --partition user_0 {dir}/garbage.bin", "--raw"},
-        Refusal{"TooBigForPartition", "flash write {dir}/flash.bin --partition phy_init {dir}/flash.bin", "do not fit"},
+        Refusal{"FlashExists", "flash new --table {dir}/bad.csv -o {dir}/flash.bin", "use --force"},
+        Refusal{"UnknownPartition", "flash write {dir}/flash.bin --partition user_9 {dir}/app.bin",
+                "no partition named"},
+        Refusal{"NotAnImageIntoApp", "flash write {dir}/flash.bin --partition user_0 {dir}/garbage.bin",
+                "--raw"},
+        Refusal{"TooBigForPartition", "flash write {dir}/flash.bin --partition phy_init {dir}/flash.bin",
+                "do not fit"},
         Refusal{"NotAFlash", "flash show {dir}/garbage.bin", "opening flash file"},
         Refusal{"EmptyFlash", "flash show {dir}/payload.bin", "opening flash file"}),
     [](const auto& info) { return info.param.name; });
 
 TEST_F(Cli, RawWritesAnythingIntoAnAppPartition) {
   test::write_text(dir_ / "blob.bin", "raw bytes");
-  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition user_0 --raw " + path("blob.bin"))).exit_code,
+  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition user_0 --raw " + path("blob.bin")))
+                .exit_code,
             0)
       << last_;
   const nlohmann::json j = json_of("flash show " + path("flash.bin"));

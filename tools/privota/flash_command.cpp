@@ -1,4 +1,5 @@
 // privota flash new|write|show: a device's whole flash as one file.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -27,6 +28,7 @@ host::FileFlash open_flash(const std::string& path, bool read_only) {
 void add_new(CLI::App& group) {
   struct Options {
     std::string table, size = "4MB", output;
+    bool force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd =
@@ -34,7 +36,12 @@ void add_new(CLI::App& group) {
   cmd->add_option("--table", o->table, "partition table: table.csv or table.bin")->required();
   cmd->add_option("--size", o->size, "flash size (e.g. 4MB, 0x400000)")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "the flash file to create")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file (its contents are lost)");
   cmd->callback([o] {
+    if (!o->force && std::filesystem::exists(o->output)) {
+      throw ToolError(
+          fmt::format("'{}' exists; a new flash would erase it (use --force to replace it)", o->output));
+    }
     const auto size = tools::parse_byte_count(o->size);
     if (!size) throw ToolError(fmt::format("--size '{}' is not a byte count (e.g. 4MB, 0x400000)", o->size));
     tools::create_flash_file(o->output, *size, load_partition_table(o->table, size));
