@@ -99,6 +99,29 @@ TEST_F(SignedImageTest, EspPrivSepUserImageVerifies) {
   EXPECT_EQ(image->info.desc.secure_version, 3u);
 }
 
+// Images privota signed that espsecure verified (tests/data/signature/privota_signed/README.md).
+TEST_F(SignedImageTest, PrivotaSignedImagesThatEspsecureAcceptedVerify) {
+  struct Case {
+    const char* file;
+    const char* key;
+    uint8_t block;
+  };
+  for (const Case& c : {Case{"rsa", "sbv2_rsa3072", 0}, Case{"ecdsa", "sbv2_ecdsa_p256", 0},
+                        Case{"two", "sbv2_rsa3072_other", 1}}) {
+    const std::string file = std::string("privota_signed/hello.privota_sbv2_") + c.file + ".bin";
+    const std::vector<uint8_t> bytes = vector_file(file);
+    const std::string transcript = [&] {
+      const std::vector<uint8_t> t = vector_file("privota_signed/hello.privota_sbv2_" + std::string(c.file) +
+                                                 ".espsecure.txt");
+      return std::string(t.begin(), t.end());
+    }();
+    EXPECT_NE(transcript.find("verification successful"), std::string::npos) << file;
+    const Result<SignedImage> image = verify_sbv2(bytes, {digest_of(c.key)});
+    ASSERT_TRUE(image.is_ok()) << file << ": " << image.status().reason();
+    EXPECT_EQ(image->block, c.block);
+  }
+}
+
 TEST_F(SignedImageTest, KeyDigestsMatchEspsecure) {
   host::MbedSha256 sha;
   for (const char* name : {"rsa", "ecdsa"}) {
