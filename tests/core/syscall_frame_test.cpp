@@ -103,7 +103,12 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"ResponseAsRequest", [](auto& b) { b[4] = kFlagResponse; }, Code::kInvalidArgument},
         Hostile{"StatusInRequest", [](auto& b) { b[5] = 3; }, Code::kInvalidArgument},
         Hostile{"PayloadLengthPastFrame", [](auto& b) { store_le16(&b[6], 481); }, Code::kBadLength},
-        Hostile{"NoNul", [](auto& b) { store_le16(&b[6], 10); }, Code::kBadLength},
+        Hostile{"NoNul",
+                [](auto& b) {
+                  store_le16(&b[6], 10);  // the URL's first 10 bytes, without its NUL
+                  std::fill(b.begin() + kHeaderSize + 10, b.end(), 0);
+                },
+                Code::kBadLength},
         Hostile{"EmbeddedNul", [](auto& b) { b[kHeaderSize + 3] = 0; }, Code::kInvalidArgument},
         Hostile{"JunkAfterPayload", [](auto& b) { b[500] = 1; }, Code::kTrailingData},
         Hostile{"EmptyUrl",
