@@ -1,0 +1,58 @@
+// The user-app sandbox: rlimits, landlock and a seccomp allow-list, entered by a launched child process.
+//
+// Two layers, because the dynamic loader of a dynamically linked user app must open the system libraries
+// after exec, and a user app is untrusted (it may skip anything it is asked to run):
+//
+//   1. apply_sandbox()       — the launcher calls it in the child between fork and fexecve. This is the
+//   security
+//                              boundary; it holds even if the launched program does nothing to help.
+//      * rlimits: address space, CPU, no new processes, few fds, no file growth, no core dumps.
+//      * PR_SET_NO_NEW_PRIVS (required for unprivileged landlock/seccomp; nothing exec'd can gain
+//      privileges).
+//      * landlock: read + execute beneath the library directories, read of /etc/ld.so.cache, nothing else; no
+//        TCP bind/connect (ABI 4+); no signals or abstract unix sockets outside the sandbox (ABI 6+).
+//      * seccomp allow-list (default: kill the process). openat is allowed read-only (landlock decides the
+//        paths) because the loader runs after this filter is installed; execveat is allowed only on
+//        `exec_fd` with AT_EMPTY_PATH, which is the launcher's CLOEXEC memfd: after the exec that fd is
+//        closed and, because it is >= RLIMIT_NOFILE, it can never be allocated again, so no second exec is
+//        possible.
+//   2. seal_after_startup()  — the user-app SDK calls it at the start of main(), once the loader is done: a
+//      second, stacked filter that also refuses open/openat/execveat. Defence in depth (less kernel surface);
+//      layer 1 alone already keeps a program that skips it inside the sandbox.
+#pragma once
+
+#include <cstdint>
+
+#include "privota/status.h"
+
+namespace privota::host {
+
+struct SandboxPolicy {
+  uint64_t address_space_bytes = 256ull << 20;
+  uint32_t cpu_seconds = 60;
+  // RLIMIT_NOFILE (soft = hard). Must be > every fd the child keeps except exec_fd.
+  uint32_t max_open_files = 16;
+  // The fd the child will fexecve (must be >= max_open_files); -1 when the child does not exec.
+  int exec_fd = -1;
+  bool landlock = true;
+  bool seccomp = true;
+  // Landlock: files beneath these paths may be read and executed; missing paths are skipped. The minimal set
+  // found by experiment on Debian 12 (merged /usr): /usr/lib and /etc/ld.so.cache; the others cover
+  // distributions without merged /usr. nullptr ends the list.
+  const char* const* library_paths = kDefaultLibraryPaths;
+
+  static constexpr const char* kDefaultLibraryPaths[] = {"/usr/lib", "/usr/lib64",       "/lib",
+                                                         "/lib64",   "/etc/ld.so.cache", nullptr};
+};
+
+// The highest landlock ABI the kernel supports; 0 when landlock is unavailable or disabled.
+int landlock_abi_version();
+
+// Enters the sandbox for the calling process (see layer 1 above). Meant for a freshly forked child: it
+// allocates (libseccomp builds the filter), which glibc makes safe after fork. Irreversible.
+Status apply_sandbox(const SandboxPolicy& policy);
+
+// Layer 2 (see above): refuses open/openat/execveat from now on. Irreversible.
+Status seal_after_startup();
+
+}  // namespace privota::host

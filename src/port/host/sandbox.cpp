@@ -1,0 +1,302 @@
+#include "privota/host/sandbox.h"
+
+#include "privota/result.h"
+
+#include <fcntl.h>
+#include <linux/filter.h>
+#include <linux/landlock.h>
+#include <linux/seccomp.h>
+#include <seccomp.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <initializer_list>
+#include <vector>
+
+namespace privota::host {
+namespace {
+
+// Debian 12's <linux/landlock.h> stops at ABI 2; the kernel we run on knows more. Values from the kernel's
+// include/uapi/linux/landlock.h.
+constexpr uint64_t kFsTruncate = 1ull << 14;  // ABI 3
+constexpr uint64_t kFsIoctlDev = 1ull << 15;  // ABI 5
+constexpr uint64_t kNetBindTcp = 1ull << 0;   // ABI 4
+constexpr uint64_t kNetConnectTcp = 1ull << 1;
+constexpr uint64_t kScopeAbstractUnixSocket = 1ull << 0;  // ABI 6
+constexpr uint64_t kScopeSignal = 1ull << 1;
+
+// struct landlock_ruleset_attr as of ABI 6; the size passed to the kernel tells it which fields we know.
+struct RulesetAttr {
+  uint64_t handled_access_fs;
+  uint64_t handled_access_net;
+  uint64_t scoped;
+};
+
+class Fd {
+ public:
+  explicit Fd(int fd) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+Status set_limit(int resource, rlim_t value) {
+  const rlimit limit{value, value};
+  if (setrlimit(resource, &limit) != 0) return Status::error(Code::kIoError, "setrlimit failed", resource);
+  return Status::ok();
+}
+
+Status apply_rlimits(const SandboxPolicy& policy) {
+  PRIVOTA_TRY(set_limit(RLIMIT_AS, policy.address_space_bytes));
+  PRIVOTA_TRY(set_limit(RLIMIT_CPU, policy.cpu_seconds));
+  // 0 processes for this user beyond the ones that exist: fork fails. Root ignores RLIMIT_NPROC, which is why
+  // seccomp refuses clone/fork as well.
+  PRIVOTA_TRY(set_limit(RLIMIT_NPROC, 0));
+  PRIVOTA_TRY(set_limit(RLIMIT_NOFILE, policy.max_open_files));
+  PRIVOTA_TRY(set_limit(RLIMIT_FSIZE, 0));
+  PRIVOTA_TRY(set_limit(RLIMIT_CORE, 0));
+  PRIVOTA_TRY(set_limit(RLIMIT_MEMLOCK, 0));
+  return Status::ok();
+}
+
+uint64_t handled_fs_access(int abi) {
+  uint64_t access = (LANDLOCK_ACCESS_FS_MAKE_SYM << 1) - 1;  // ABI 1: bits 0..12
+  if (abi >= 2) access |= LANDLOCK_ACCESS_FS_REFER;
+  if (abi >= 3) access |= kFsTruncate;
+  if (abi >= 5) access |= kFsIoctlDev;
+  return access;
+}
+
+Status apply_landlock(const SandboxPolicy& policy) {
+  const int abi = landlock_abi_version();
+  if (abi < 1) return Status::error(Code::kUnsupported, "landlock is not available in this kernel");
+  RulesetAttr attr{};
+  attr.handled_access_fs = handled_fs_access(abi);
+  size_t attr_size = sizeof(uint64_t);
+  if (abi >= 4) {
+    // Handled with no rule: no TCP bind or connect at all.
+    attr.handled_access_net = kNetBindTcp | kNetConnectTcp;
+    attr_size = 2 * sizeof(uint64_t);
+  }
+  if (abi >= 6) {
+    // No signals to, and no abstract unix sockets of, processes outside this sandbox (e.g. the protected
+    // app).
+    attr.scoped = kScopeAbstractUnixSocket | kScopeSignal;
+    attr_size = sizeof(RulesetAttr);
+  }
+  Fd ruleset(static_cast<int>(syscall(SYS_landlock_create_ruleset, &attr, attr_size, 0)));
+  if (ruleset.get() < 0) return Status::error(Code::kIoError, "landlock_create_ruleset failed", errno);
+
+  // Library files only: no READ_DIR (the loader opens exact paths from ld.so.cache), no write of any kind.
+  const uint64_t library_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE;
+  for (const char* const* path = policy.library_paths; path != nullptr && *path != nullptr; ++path) {
+    Fd parent(open(*path, O_PATH | O_CLOEXEC));
+    if (parent.get() < 0) continue;  // not on this distribution
+    landlock_path_beneath_attr rule{};
+    rule.allowed_access = library_access;
+    rule.parent_fd = parent.get();
+    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
+      return Status::error(Code::kIoError, "landlock_add_rule failed", errno);
+  }
+  if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
+    return Status::error(Code::kIoError, "landlock_restrict_self failed", errno);
+  return Status::ok();
+}
+
+// libseccomp owns its context; this releases it on every path.
+class Filter {
+ public:
+  explicit Filter(uint32_t default_action) : ctx_(seccomp_init(default_action)) {}
+  ~Filter() {
+    if (ctx_ != nullptr) seccomp_release(ctx_);
+  }
+  Filter(const Filter&) = delete;
+  Filter& operator=(const Filter&) = delete;
+  bool valid() const { return ctx_ != nullptr; }
+
+  // Errors accumulate; load() reports the first one.
+  void add(uint32_t action, int syscall_nr) { note(seccomp_rule_add(ctx_, action, syscall_nr, 0)); }
+  void add(uint32_t action, int syscall_nr, scmp_arg_cmp a) {
+    note(seccomp_rule_add(ctx_, action, syscall_nr, 1, a));
+  }
+  void add(uint32_t action, int syscall_nr, scmp_arg_cmp a, scmp_arg_cmp b) {
+    note(seccomp_rule_add(ctx_, action, syscall_nr, 2, a, b));
+  }
+  // The filter as BPF, built now so that installing it later allocates nothing: the launcher installs it
+  // after RLIMIT_AS, which an ASan-instrumented caller (terabytes of shadow mappings) is already far above.
+  Result<std::vector<sock_filter>> compile() {
+    if (error_ != 0) return Status::error(Code::kIoError, "seccomp_rule_add failed", -error_);
+    Fd out(memfd_create("privota-seccomp", MFD_CLOEXEC));
+    if (out.get() < 0) return Status::error(Code::kIoError, "memfd_create for the filter failed", errno);
+    if (seccomp_export_bpf(ctx_, out.get()) != 0)
+      return Status::error(Code::kIoError, "seccomp_export_bpf failed");
+    const off_t size = lseek(out.get(), 0, SEEK_CUR);
+    if (size <= 0 || size % sizeof(sock_filter) != 0)
+      return Status::error(Code::kIoError, "seccomp filter has an odd size", static_cast<uint32_t>(size));
+    std::vector<sock_filter> program(static_cast<size_t>(size) / sizeof(sock_filter));
+    if (pread(out.get(), program.data(), static_cast<size_t>(size), 0) != size)
+      return Status::error(Code::kIoError, "reading the seccomp filter back failed", errno);
+    return program;
+  }
+  Status load() {
+    if (error_ != 0) return Status::error(Code::kIoError, "seccomp_rule_add failed", -error_);
+    if (seccomp_load(ctx_) != 0) return Status::error(Code::kIoError, "seccomp_load failed");
+    return Status::ok();
+  }
+
+ private:
+  void note(int rc) {
+    if (rc != 0 && error_ == 0) error_ = rc;
+  }
+  scmp_filter_ctx ctx_;
+  int error_ = 0;
+};
+
+// What a dynamically linked C++ program needs to be loaded, to start, to allocate, to talk over the fds it
+// was given, to tell time, to wait, to crash (signals to itself) and to exit. Everything else kills it.
+constexpr int kAllowed[] = {
+    // memory
+    SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(madvise),
+    // existing fds (the channel, and library files while the loader maps them)
+    SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(close),
+    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(sendmsg),
+    SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
+    // the loader: probes /etc/ld.so.preload and friends
+    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    // process start-up (glibc, libstdc++)
+    SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
+    SCMP_SYS(getrandom),
+    // signals, time, waiting
+    SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
+    SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(futex), SCMP_SYS(sched_yield),
+    // identity (read only)
+    SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
+    SCMP_SYS(getgid), SCMP_SYS(getegid),
+    // only ever tightens: lets the program stack seal_after_startup()
+    SCMP_SYS(seccomp), SCMP_SYS(exit), SCMP_SYS(exit_group)};
+
+// Refused with EPERM rather than a kill, so an intruder (and our tests) can see each attempt fail and the
+// protected app's log names it. Anything not listed here or above kills the process.
+constexpr int kRefused[] = {SCMP_SYS(open),
+                            SCMP_SYS(creat),
+                            SCMP_SYS(socket),
+                            SCMP_SYS(socketpair),
+                            SCMP_SYS(connect),
+                            SCMP_SYS(bind),
+                            SCMP_SYS(listen),
+                            SCMP_SYS(accept),
+                            SCMP_SYS(accept4),
+                            SCMP_SYS(execve),
+                            SCMP_SYS(ptrace),
+                            SCMP_SYS(fork),
+                            SCMP_SYS(vfork),
+                            SCMP_SYS(clone),
+                            SCMP_SYS(mount),
+                            SCMP_SYS(umount2),
+                            SCMP_SYS(unshare),
+                            SCMP_SYS(setns),
+                            SCMP_SYS(pivot_root),
+                            SCMP_SYS(chroot),
+                            SCMP_SYS(process_vm_readv),
+                            SCMP_SYS(process_vm_writev),
+                            SCMP_SYS(personality),
+                            SCMP_SYS(memfd_create),
+                            SCMP_SYS(setrlimit),
+                            SCMP_SYS(setuid),
+                            SCMP_SYS(setgid),
+                            SCMP_SYS(capset)};
+
+// O_TMPFILE includes O_DIRECTORY; only its own bit says "create".
+constexpr uint64_t kTmpFile = O_TMPFILE & ~O_DIRECTORY;
+constexpr uint64_t kOpenWriteFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile};
+constexpr uint64_t kOpenWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile;
+
+Status install(std::vector<sock_filter>& program) {
+  const sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
+  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
+    return Status::error(Code::kIoError, "installing the seccomp filter failed", errno);
+  return Status::ok();
+}
+
+Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
+  Filter filter(SCMP_ACT_KILL_PROCESS);
+  if (!filter.valid()) return Status::error(Code::kIoError, "seccomp_init failed");
+  for (int nr : kAllowed)
+    filter.add(SCMP_ACT_ALLOW, nr);
+  for (int nr : kRefused)
+    filter.add(SCMP_ACT_ERRNO(EPERM), nr);
+  // clone3 must say ENOSYS-or-EPERM, not kill: glibc tries it first. EPERM makes fork/threads fail cleanly.
+  filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone3));
+
+  // The loader runs after this filter is in place, so opening is allowed read-only; landlock confines the
+  // paths to the libraries. Any write-ish flag is refused.
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kOpenWriteFlags, 0));
+  for (uint64_t flag : kOpenWriteFlagList)
+    filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag));
+
+  // Signals only to itself (abort() and raise() use tgkill on their own pid).
+  const auto self = static_cast<scmp_datum_t>(getpid());
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(kill), SCMP_A0(SCMP_CMP_EQ, self));
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, self));
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(tkill), SCMP_A0(SCMP_CMP_EQ, self));
+
+  // glibc reads RLIMIT_STACK at start-up: reading any limit is fine, setting none is.
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
+  // The only privilege change allowed is giving one up.
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
+
+  // The one exec: the launcher's memfd, by fd. See sandbox.h for why it cannot be repeated.
+  if (policy.exec_fd >= 0)
+    filter.add(SCMP_ACT_ALLOW, SCMP_SYS(execveat),
+               SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(policy.exec_fd)),
+               SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
+  return filter.compile();
+}
+
+}  // namespace
+
+int landlock_abi_version() {
+  const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
+  return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+Status apply_sandbox(const SandboxPolicy& policy) {
+  if (policy.exec_fd >= 0 && static_cast<uint32_t>(policy.exec_fd) < policy.max_open_files)
+    return Status::error(Code::kInvalidArgument, "exec_fd must be >= max_open_files", policy.exec_fd);
+  // Landlock opens the library paths, so it goes before RLIMIT_NOFILE can get in the way; NO_NEW_PRIVS is
+  // what lets an unprivileged process restrict itself with landlock and seccomp.
+  if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
+    return Status::error(Code::kIoError, "PR_SET_NO_NEW_PRIVS failed", errno);
+  std::vector<sock_filter> program;
+  if (policy.seccomp) {
+    PRIVOTA_ASSIGN_OR_RETURN(program, build_seccomp(policy));
+  }
+  if (policy.landlock) PRIVOTA_TRY(apply_landlock(policy));
+  PRIVOTA_TRY(apply_rlimits(policy));
+  // Last: from here on only the allow-list runs.
+  if (policy.seccomp) PRIVOTA_TRY(install(program));
+  return Status::ok();
+}
+
+Status seal_after_startup() {
+  Filter filter(SCMP_ACT_ALLOW);
+  if (!filter.valid()) return Status::error(Code::kIoError, "seccomp_init failed");
+  for (int nr : {SCMP_SYS(open), SCMP_SYS(openat), SCMP_SYS(openat2), SCMP_SYS(creat), SCMP_SYS(execve),
+                 SCMP_SYS(execveat), SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2)})
+    filter.add(SCMP_ACT_ERRNO(EPERM), nr);
+  return filter.load();
+}
+
+}  // namespace privota::host

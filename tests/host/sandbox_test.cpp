@@ -1,0 +1,181 @@
+#include "privota/host/sandbox.h"
+
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "privota/host/process_launcher.h"
+#include "test_support.h"
+
+namespace privota::host {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr int kRefused = 10;  // sandbox_probe's exit code for "the call failed"
+
+const std::vector<uint8_t>& probe_image() {
+  static const std::vector<uint8_t> image = test::read_file(PRIVOTA_SANDBOX_PROBE);
+  return image;
+}
+
+// One run of the probe in the sandbox, with a SOCK_SEQPACKET channel at fd 3 like a user app.
+struct ProbeRun {
+  ExitStatus status;
+  std::string said;  // the probe's line on the channel
+};
+
+ProbeRun run_probe(const std::vector<std::string>& args, SandboxPolicy policy = {},
+                   const std::string& to_probe = "") {
+  int pair[2];
+  EXPECT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair), 0);
+  LaunchOptions options;
+  options.argv = {"sandbox_probe"};
+  options.argv.insert(options.argv.end(), args.begin(), args.end());
+  options.fds = {{pair[1], kChannelFd}};
+  options.sandbox = policy;
+  auto child = launch_from_memory(test::span_of(probe_image()), options);
+  close(pair[1]);
+  ProbeRun run;
+  EXPECT_TRUE(child.is_ok()) << child.status().reason() << " " << child.status().detail();
+  if (child.is_ok()) {
+    if (!to_probe.empty()) {
+      EXPECT_GT(send(pair[0], to_probe.data(), to_probe.size(), 0), 0);
+    }
+    auto status = child->wait(std::chrono::milliseconds(20000));
+    EXPECT_TRUE(status.is_ok());
+    run.status = *status;
+    char buffer[512];
+    const ssize_t n = recv(pair[0], buffer, sizeof buffer, MSG_DONTWAIT);
+    if (n > 0) run.said.assign(buffer, static_cast<size_t>(n));
+  }
+  close(pair[0]);
+  return run;
+}
+
+bool refused(const ProbeRun& run) {
+  return run.status.exited(kRefused) || run.status.signaled(SIGSYS);
+}
+
+std::string describe(const ProbeRun& run) {
+  return "kind=" + std::to_string(static_cast<int>(run.status.kind)) +
+         " code=" + std::to_string(run.status.code) + " signal=" + std::to_string(run.status.signal) +
+         " said=" + run.said;
+}
+
+TEST(Sandbox, LandlockIsAvailableOnThisKernel) {
+  EXPECT_GE(landlock_abi_version(), 1);
+}
+
+TEST(Sandbox, DynamicallyLinkedProbeStartsAndExitsCleanly) {
+  const std::string interp = "/lib64/ld-linux-x86-64.so.2";
+  ASSERT_NE(std::search(probe_image().begin(), probe_image().end(), interp.begin(), interp.end()),
+            probe_image().end())
+      << "the probe must be dynamically linked, like a user app";
+  const ProbeRun run = run_probe({"exit", "0"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+// Each hostile action of a user app is one row; each must fail, by an error or by seccomp killing the probe.
+struct Forbidden {
+  const char* name;
+  std::vector<std::string> args;
+};
+
+void PrintTo(const Forbidden& row, std::ostream* os) {
+  *os << row.name;
+}
+
+class SandboxForbids : public testing::TestWithParam<Forbidden> {};
+
+TEST_P(SandboxForbids, Action) {
+  const ProbeRun run = run_probe(GetParam().args);
+  EXPECT_TRUE(refused(run)) << describe(run);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Table, SandboxForbids,
+    testing::Values(Forbidden{"OpenEtcPasswd", {"open", "/etc/passwd"}},
+                    Forbidden{"OpenProbeItsOwnFile", {"open", PRIVOTA_SANDBOX_PROBE}},
+                    Forbidden{"OpenProcSelf", {"open", "/proc/self/maps"}},
+                    Forbidden{"WriteTmp", {"write", "/tmp/privota-sandbox-escape"}},
+                    Forbidden{"WriteIntoLibraries", {"write", "/usr/lib/privota-sandbox-escape"}},
+                    Forbidden{"Socket", {"socket"}}, Forbidden{"UnixSocket", {"unix-socket"}},
+                    Forbidden{"Connect", {"connect", "127.0.0.1:1"}},
+                    Forbidden{"ExecBinTrue", {"exec", "/bin/true"}},
+                    Forbidden{"ExecTheLoader", {"exec", "/lib64/ld-linux-x86-64.so.2"}},
+                    Forbidden{"ExecAgainThroughTheLaunchersFd", {"reexec"}}, Forbidden{"Fork", {"fork"}},
+                    Forbidden{"Clone3", {"thread-clone3"}}, Forbidden{"PtraceParent", {"ptrace"}},
+                    Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
+                    Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}},
+                    Forbidden{"MemfdCreate", {"memfd"}}, Forbidden{"RaiseFdLimit", {"raise-limit"}},
+                    Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}}),
+    [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
+
+TEST(Sandbox, WriteAttemptLeavesNoFile) {
+  const std::filesystem::path target = "/tmp/privota-sandbox-escape-check";
+  std::filesystem::remove(target);
+  EXPECT_TRUE(refused(run_probe({"write", target.string()})));
+  EXPECT_FALSE(std::filesystem::exists(target));
+}
+
+TEST(Sandbox, LibrariesStayReadableUntilSealed) {
+  // Layer 1 alone lets the loader (and the app) read library files, nothing else.
+  const ProbeRun run = run_probe({"open", "/etc/ld.so.cache"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+TEST(Sandbox, ChannelCanBeWrittenAndRead) {
+  ProbeRun run = run_probe({"write-channel", "hello"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+  EXPECT_EQ(run.said, "hello");
+  run = run_probe({"read-own-channel"}, {}, "ping");
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+  EXPECT_EQ(run.said, "ping");
+}
+
+TEST(Sandbox, SealedProbeStillUsesItsChannel) {
+  const ProbeRun run = run_probe({"--sealed", "write-channel", "sealed"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+  EXPECT_EQ(run.said, "sealed");
+}
+
+TEST(Sandbox, AllocatingTenMegabytesWorks) {
+  const ProbeRun run = run_probe({"alloc", "10"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+TEST(Sandbox, AllocatingPastTheAddressSpaceLimitFails) {
+  const ProbeRun run = run_probe({"alloc", "300"});
+  EXPECT_TRUE(refused(run) || run.status.kind == ExitStatus::Kind::kSignaled) << describe(run);
+}
+
+TEST(Sandbox, SignalsToItselfWork) {
+  EXPECT_TRUE(run_probe({"kill-self"}).status.exited(0));
+  EXPECT_TRUE(run_probe({"abort"}).status.signaled(SIGABRT));
+}
+
+TEST(Sandbox, OnlyTheChannelIsInherited) {
+  const int stray = dup(STDERR_FILENO);  // an fd the caller has open and did not hand over
+  const ProbeRun run = run_probe({"list-fds"});
+  close(stray);
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+  EXPECT_EQ(run.said, "3");
+}
+
+TEST(Sandbox, CpuLimitEndsASpinningApp) {
+  SandboxPolicy policy;
+  policy.cpu_seconds = 1;
+  const ProbeRun run = run_probe({"spin"}, policy);
+  EXPECT_TRUE(run.status.signaled(SIGXCPU) || run.status.signaled(SIGKILL)) << describe(run);
+}
+
+}  // namespace
+}  // namespace privota::host
