@@ -1,0 +1,87 @@
+// updater: confirms itself, asks the protected app to install the user app at argv[1], and prints the job's
+// progress until it ends. Exit: 0 done, 1 failed or cancelled, 2 usage, 3 the channel failed.
+#include <stdio.h>
+#include <time.h>
+
+#include "privota/user.h"
+
+namespace {
+
+const char* state_name(uint32_t state) {
+  switch (state) {
+    case PRIVOTA_OTA_QUEUED:
+      return "queued";
+    case PRIVOTA_OTA_DOWNLOADING:
+      return "downloading";
+    case PRIVOTA_OTA_VERIFYING:
+      return "verifying";
+    case PRIVOTA_OTA_DONE:
+      return "done";
+    case PRIVOTA_OTA_FAILED:
+      return "failed";
+    case PRIVOTA_OTA_CANCELLED:
+      return "cancelled";
+    default:
+      return "unknown";
+  }
+}
+
+bool finished(uint32_t state) {
+  return state == PRIVOTA_OTA_DONE || state == PRIVOTA_OTA_FAILED || state == PRIVOTA_OTA_CANCELLED;
+}
+
+// "[#####     ] 52% 131072/262144", or "?%" while the size is unknown.
+void print_progress(const privota_ota_status_t& s) {
+  constexpr int kWidth = 10;
+  const bool known = s.bytes_total != 0;
+  const uint64_t percent = known ? uint64_t{s.bytes_done} * 100 / s.bytes_total : 0;
+  char bar[kWidth + 1];
+  for (int i = 0; i < kWidth; ++i)
+    bar[i] = static_cast<uint64_t>(i) < percent * kWidth / 100 ? '#' : ' ';
+  bar[kWidth] = '\0';
+  if (known) {
+    printf("[%s] %u%% %u/%u %s\n", bar, static_cast<unsigned>(percent), s.bytes_done, s.bytes_total,
+           state_name(s.state));
+  } else {
+    printf("[%s] ?%% %u/? %s\n", bar, s.bytes_done, state_name(s.state));
+  }
+  fflush(stdout);
+}
+
+int fail(const char* what, int err) {
+  fprintf(stderr, "updater: %s: %s\n", what, privota_error_name(err));
+  return err < 0 ? 3 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc != 2) {
+    fprintf(stderr, "usage: updater URL\n");
+    return 2;
+  }
+  int err = privota_ota_mark_valid();
+  if (err != PRIVOTA_OK) return fail("ota_mark_valid", err);
+  uint32_t job = 0;
+  if ((err = privota_ota_start(argv[1], &job)) != PRIVOTA_OK) return fail("ota_start", err);
+  printf("updater: job %u: %s\n", job, argv[1]);
+  privota_ota_status_t status{};
+  privota_ota_status_t shown{~0u, 0, 0, 0};
+  for (;;) {
+    if ((err = privota_ota_status(job, &status)) != PRIVOTA_OK) return fail("ota_status", err);
+    if (status.state != shown.state || status.bytes_done != shown.bytes_done ||
+        status.bytes_total != shown.bytes_total) {
+      print_progress(status);
+      shown = status;
+    }
+    if (finished(status.state)) break;
+    const timespec poll_interval{0, 200 * 1000 * 1000};
+    nanosleep(&poll_interval, nullptr);
+  }
+  if (status.state == PRIVOTA_OTA_DONE) {
+    printf("updater: job %u done; the device reboots into the new user app\n", job);
+    return 0;
+  }
+  printf("updater: job %u %s: %s\n", job, state_name(status.state), privota_error_name(status.error));
+  return 1;
+}
