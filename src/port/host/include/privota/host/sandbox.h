@@ -3,22 +3,22 @@
 // Two layers, because the dynamic loader of a dynamically linked user app must open the system libraries
 // after exec, and a user app is untrusted (it may skip anything it is asked to run):
 //
-//   1. apply_sandbox()       — the launcher calls it in the child between fork and fexecve. This is the
-//   security
-//                              boundary; it holds even if the launched program does nothing to help.
-//      * rlimits: address space, CPU, no new processes, few fds, no file growth, no core dumps.
-//      * PR_SET_NO_NEW_PRIVS (required for unprivileged landlock/seccomp; nothing exec'd can gain
-//      privileges).
-//      * landlock: read + execute beneath the library directories, read of /etc/ld.so.cache, nothing else; no
-//        TCP bind/connect (ABI 4+); no signals or abstract unix sockets outside the sandbox (ABI 6+).
-//      * seccomp allow-list (default: kill the process). openat is allowed read-only (landlock decides the
+//   1. apply_sandbox(): the launcher calls it in the child between fork and fexecve. This is the security
+//      boundary; it holds even if the launched program does nothing to help.
+//      - rlimits: address space, CPU, no new processes, few fds, no file growth, no core dumps.
+//      - PR_SET_NO_NEW_PRIVS (required for landlock/seccomp; nothing exec'd can gain privileges).
+//      - landlock: read + execute beneath the library directories, read of /etc/ld.so.cache, nothing else;
+//        no TCP bind/connect (ABI 4+); no signals or abstract unix sockets outside the sandbox (ABI 6+).
+//      - seccomp allow-list (default: kill the process). openat is allowed read-only (landlock decides the
 //        paths) because the loader runs after this filter is installed; execveat is allowed only on
 //        `exec_fd` with AT_EMPTY_PATH, which is the launcher's CLOEXEC memfd: after the exec that fd is
 //        closed and, because it is >= RLIMIT_NOFILE, it can never be allocated again, so no second exec is
 //        possible.
-//   2. seal_after_startup()  — the user-app SDK calls it at the start of main(), once the loader is done: a
-//      second, stacked filter that also refuses open/openat/execveat. Defence in depth (less kernel surface);
-//      layer 1 alone already keeps a program that skips it inside the sandbox.
+//   2. seal_after_startup(): for a program to call at the start of main(), once the loader is done: a
+//      second, stacked filter that also refuses open/openat/execveat. Defence in depth (less kernel
+//      surface); layer 1 alone already keeps a program that skips it inside the sandbox. (The user-app SDK
+//      does not call it yet: it would link libseccomp into every user app; to be settled with the
+//      protected app.)
 #pragma once
 
 #include <cstdint>
