@@ -25,6 +25,7 @@ static_assert(PRIVOTA_E_INVALID_ARGUMENT == static_cast<int>(Code::kInvalidArgum
 static_assert(PRIVOTA_E_LIMIT_EXCEEDED == static_cast<int>(Code::kLimitExceeded));
 static_assert(PRIVOTA_E_BAD_STATE == static_cast<int>(Code::kBadState));
 static_assert(PRIVOTA_E_ROLLBACK == static_cast<int>(Code::kRollback));
+static_assert(PRIVOTA_E_URL_PORT_NOT_ALLOWED == static_cast<int>(kLastCode));
 static_assert(PRIVOTA_MAX_STRING == syscall::kPayloadMax - 1);
 static_assert(PRIVOTA_RUNNING_SLOT == syscall::kRunningSlot);
 static_assert(PRIVOTA_LOG_VERBOSE == syscall::kMaxLogLevel);
@@ -149,7 +150,7 @@ int privota_ota_status(uint32_t job_id, privota_ota_status_t* out) {
   syscall::Frame response;
   const int result = call(request, &response);
   if (result != PRIVOTA_OK) return result;
-  if (response.values[3] > static_cast<uint32_t>(Code::kRollback)) return PRIVOTA_ERR_PROTOCOL;
+  if (response.values[3] > static_cast<uint32_t>(kLastCode)) return PRIVOTA_ERR_PROTOCOL;
   out->state = response.values[0];
   out->bytes_done = response.values[1];
   out->bytes_total = response.values[2];
@@ -215,7 +216,7 @@ const char* privota_error_name(int error) {
     default:
       break;
   }
-  if (error < 0 || error > static_cast<int>(Code::kRollback)) return "unknown";
+  if (error < 0 || error > static_cast<int>(kLastCode)) return "unknown";
   return code_name(static_cast<Code>(error));
 }
 

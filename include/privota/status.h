@@ -30,7 +30,18 @@ enum class Code : uint8_t {
   kBadSignature,     // a signature does not verify with its key
   kUntrusted,        // a key or certificate is not one the device trusts
   kRollback,         // an image's secure_version is below the device's anti-rollback minimum
+  // URL policy refusals (core/url_policy), one each so that a user app can tell them apart.
+  kUrlTooLong,           // longer than the policy allows (never truncated)
+  kUrlMalformed,         // not scheme://host[:port]/path[?query]
+  kUrlBadCharacter,      // a space, control or non-ASCII character, or a bad %-escape
+  kUrlUserinfo,          // user:password@ in the URL
+  kUrlSchemeNotAllowed,  // e.g. http when only https is allowed
+  kUrlHostNotAllowed,    // host not on the allow-list
+  kUrlPortNotAllowed,    // port not on the allow-list
 };
+
+// The highest code: decoders of codes received from elsewhere check against it.
+constexpr Code kLastCode = Code::kUrlPortNotAllowed;
 
 // Stable lower-case name of a code, for logs and --json output.
 const char* code_name(Code code);

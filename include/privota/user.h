@@ -59,6 +59,13 @@ extern "C" {
 #define PRIVOTA_E_BAD_SIGNATURE 18
 #define PRIVOTA_E_UNTRUSTED 19
 #define PRIVOTA_E_ROLLBACK 20
+#define PRIVOTA_E_URL_TOO_LONG 21
+#define PRIVOTA_E_URL_MALFORMED 22
+#define PRIVOTA_E_URL_BAD_CHARACTER 23
+#define PRIVOTA_E_URL_USERINFO 24
+#define PRIVOTA_E_URL_SCHEME_NOT_ALLOWED 25
+#define PRIVOTA_E_URL_HOST_NOT_ALLOWED 26
+#define PRIVOTA_E_URL_PORT_NOT_ALLOWED 27
 
 /* Longest string the SDK can send (URL, log text), in bytes without the NUL: one frame's payload minus 1. */
 #define PRIVOTA_MAX_STRING 479

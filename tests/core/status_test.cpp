@@ -33,7 +33,7 @@ TEST(Status, CarriesCodeReasonAndDetail) {
 
 TEST(Status, EveryCodeHasADistinctName) {
   std::set<std::string> names;
-  for (int c = 0; c <= static_cast<int>(Code::kRollback); ++c) {
+  for (int c = 0; c <= static_cast<int>(kLastCode); ++c) {
     const std::string name = code_name(static_cast<Code>(c));
     EXPECT_NE(name, "unknown");
     EXPECT_TRUE(names.insert(name).second) << name;

@@ -46,6 +46,20 @@ const char* code_name(Code code) {
       return "untrusted";
     case Code::kRollback:
       return "rollback";
+    case Code::kUrlTooLong:
+      return "url_too_long";
+    case Code::kUrlMalformed:
+      return "url_malformed";
+    case Code::kUrlBadCharacter:
+      return "url_bad_character";
+    case Code::kUrlUserinfo:
+      return "url_userinfo";
+    case Code::kUrlSchemeNotAllowed:
+      return "url_scheme_not_allowed";
+    case Code::kUrlHostNotAllowed:
+      return "url_host_not_allowed";
+    case Code::kUrlPortNotAllowed:
+      return "url_port_not_allowed";
   }
   return "unknown";
 }

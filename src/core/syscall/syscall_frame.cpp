@@ -119,7 +119,7 @@ Result<Frame> decode(ConstByteSpan m, bool expect_response) {
     return Status::error(Code::kInvalidArgument, expect_response ? "expected a response, got a request"
                                                                  : "expected a request, got a response");
   }
-  if (b[5] > static_cast<uint8_t>(Code::kRollback) || (!f.response && b[5] != 0)) {
+  if (b[5] > static_cast<uint8_t>(kLastCode) || (!f.response && b[5] != 0)) {
     return Status::error(Code::kInvalidArgument, "system-call frame status is not a known code", b[5]);
   }
   f.status = static_cast<Code>(b[5]);

@@ -1,0 +1,174 @@
+#include "privota/url_policy.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+
+#include "test_support.h"
+
+namespace privota {
+namespace {
+
+Span<const char> text(const std::string& s) {
+  return {s.data(), s.size()};
+}
+std::string str(Span<const char> s) {
+  return {s.data(), s.size()};
+}
+
+const char* const kHosts[] = {"updates.example.com", "*.cdn.example.net", "127.0.0.1", "[::1]"};
+const uint16_t kPorts[] = {443, 8443};
+
+UrlPolicy policy() {
+  UrlPolicy p;
+  p.allowed_hosts = kHosts;
+  p.allowed_ports = kPorts;
+  return p;
+}
+
+TEST(UrlPolicy, ParsesTheParts) {
+  const std::string url = "https://Updates.Example.com:8443/fw/user.bin?v=2&ch=stable";
+  const Result<Url> u = check_url(text(url), policy());
+  ASSERT_TRUE(u.is_ok()) << u.status().reason();
+  EXPECT_EQ(u->scheme, UrlScheme::kHttps);
+  EXPECT_EQ(str(u->host), "Updates.Example.com");
+  EXPECT_EQ(u->port, 8443);
+  EXPECT_TRUE(u->explicit_port);
+  EXPECT_EQ(str(u->path), "/fw/user.bin");
+  EXPECT_EQ(str(u->query), "v=2&ch=stable");
+}
+
+TEST(UrlPolicy, DefaultsPortAndPath) {
+  const std::string url = "https://updates.example.com";
+  const Result<Url> u = check_url(text(url), policy());
+  ASSERT_TRUE(u.is_ok()) << u.status().reason();
+  EXPECT_EQ(u->port, 443);
+  EXPECT_FALSE(u->explicit_port);
+  EXPECT_EQ(str(u->path), "/");
+}
+
+TEST(UrlPolicy, AcceptsIpLiteralsAndWildcards) {
+  for (const char* good :
+       {"https://127.0.0.1:8443/u.bin", "https://[::1]:8443/u.bin", "https://a.cdn.example.net/x",
+        "https://b.a.cdn.example.net/x", "https://updates.example.com/%41%2fb"}) {
+    const Result<Url> u = check_url(text(good), policy());
+    EXPECT_TRUE(u.is_ok()) << good << ": " << u.status().reason();
+  }
+  const std::string v6 = "https://[::1]:8443/u.bin";
+  EXPECT_TRUE(check_url(text(v6), policy())->ipv6);
+  EXPECT_EQ(str(check_url(text(v6), policy())->host), "::1");
+}
+
+TEST(UrlPolicy, ParsesIpv6Forms) {
+  for (const char* good :
+       {"https://[2001:db8::1]/", "https://[1:2:3:4:5:6:7:8]/", "https://[::]/", "https://[fe80::]/"}) {
+    EXPECT_TRUE(parse_url(text(good)).is_ok()) << good;
+  }
+  for (const char* bad :
+       {"https://[1:2:3:4:5:6:7:8:9]/", "https://[1::2::3]/", "https://[12345::]/", "https://[:::]/",
+        "https://[1:2:3:4:5:6:7]/", "https://[::ffff:1.2.3.4]/", "https://[fe80::1%25eth0]/", "https://[::1/",
+        "https://[::1]x/", "https://[g::1]/"}) {
+    EXPECT_EQ(parse_url(text(bad)).status().code(), Code::kUrlMalformed) << bad;
+  }
+}
+
+struct Refusal {
+  const char* name;
+  std::string url;
+  Code expected;
+};
+
+class UrlPolicyRefuses : public testing::TestWithParam<Refusal> {};
+
+TEST_P(UrlPolicyRefuses, WithItsOwnCode) {
+  const Result<Url> u = check_url(text(GetParam().url), policy());
+  EXPECT_EQ(u.status().code(), GetParam().expected) << u.status().reason();
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Hostile, UrlPolicyRefuses,
+    testing::Values(
+        Refusal{"Http", "http://updates.example.com/u.bin", Code::kUrlSchemeNotAllowed},
+        Refusal{"Ftp", "ftp://updates.example.com/u.bin", Code::kUrlSchemeNotAllowed},
+        Refusal{"FileScheme", "file:///etc/passwd", Code::kUrlSchemeNotAllowed},
+        Refusal{"NoScheme", "updates.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"OneSlash", "https:/updates.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"Empty", "", Code::kUrlMalformed},
+        Refusal{"EmptyHost", "https:///u.bin", Code::kUrlMalformed},
+        Refusal{"OtherHost", "https://evil.example.org/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"SuffixTrick", "https://updates.example.com.evil.org/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"WildcardBareSuffix", "https://cdn.example.net/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"WildcardLookalike", "https://evilcdn.example.net/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"OtherIpv6", "https://[::2]:8443/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"Userinfo", "https://user:pw@updates.example.com/u.bin", Code::kUrlUserinfo},
+        Refusal{"UserinfoHidingHost", "https://updates.example.com@evil.org/u.bin", Code::kUrlUserinfo},
+        Refusal{"Port", "https://updates.example.com:9999/u.bin", Code::kUrlPortNotAllowed},
+        Refusal{"PortZero", "https://updates.example.com:0/u.bin", Code::kUrlMalformed},
+        Refusal{"PortTooBig", "https://updates.example.com:65536/u.bin", Code::kUrlMalformed},
+        Refusal{"PortLeadingZero", "https://updates.example.com:0443/u.bin", Code::kUrlMalformed},
+        Refusal{"PortNotNumber", "https://updates.example.com:https/u.bin", Code::kUrlMalformed},
+        Refusal{"EmptyPort", "https://updates.example.com:/u.bin", Code::kUrlMalformed},
+        Refusal{"Space", "https://updates.example.com/u .bin", Code::kUrlBadCharacter},
+        Refusal{"Newline", "https://updates.example.com/u.bin\r\nHost: evil", Code::kUrlBadCharacter},
+        Refusal{"Nul", std::string("https://updates.example.com/u.bin\0x", 36), Code::kUrlBadCharacter},
+        Refusal{"NonAscii", "https://updates.example.com/\xc3\xa9", Code::kUrlBadCharacter},
+        Refusal{"BadEscape", "https://updates.example.com/%zz", Code::kUrlBadCharacter},
+        Refusal{"ShortEscape", "https://updates.example.com/%4", Code::kUrlBadCharacter},
+        Refusal{"Backslash", "https://updates.example.com/a\\b", Code::kUrlBadCharacter},
+        Refusal{"EscapedHost", "https://updates%2eexample.com/u.bin", Code::kUrlMalformed},
+        Refusal{"Fragment", "https://updates.example.com/u.bin#x", Code::kUrlMalformed},
+        Refusal{"HostLabelDash", "https://-updates.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"HostTrailingDot", "https://updates.example.com./u.bin", Code::kUrlMalformed},
+        Refusal{"HostUnderscore", "https://up_dates.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"TooLongForPolicy", "https://updates.example.com/" + std::string(300, 'a'),
+                Code::kUrlTooLong}),
+    [](const auto& info) { return info.param.name; });
+
+TEST(UrlPolicy, NeverTruncatesALongUrl) {
+  // Exactly the limit passes; one more is refused (not cut to fit, as ESP-PrivSep's 150-byte buffer did).
+  UrlPolicy p = policy();
+  std::string url = "https://updates.example.com/";
+  url += std::string(p.max_length - url.size(), 'a');
+  EXPECT_TRUE(check_url(text(url), p).is_ok());
+  url += "a";
+  EXPECT_EQ(check_url(text(url), p).status().code(), Code::kUrlTooLong);
+  EXPECT_EQ(parse_url(text(std::string(kMaxUrlLength + 1, 'a'))).status().code(), Code::kUrlTooLong);
+}
+
+TEST(UrlPolicy, AnEmptyAllowListAllowsNothing) {
+  UrlPolicy p;
+  const std::string url = "https://updates.example.com/u.bin";
+  EXPECT_EQ(check_url(text(url), p).status().code(), Code::kUrlHostNotAllowed);
+}
+
+TEST(UrlPolicy, WithoutAPortListOnlyTheDefaultPortIsAllowed) {
+  UrlPolicy p = policy();
+  p.allowed_ports = {};
+  const std::string standard = "https://updates.example.com:443/u.bin";
+  const std::string other = "https://updates.example.com:8443/u.bin";
+  EXPECT_TRUE(check_url(text(standard), p).is_ok());
+  EXPECT_EQ(check_url(text(other), p).status().code(), Code::kUrlPortNotAllowed);
+  p.allow_http = true;
+  const std::string http = "http://updates.example.com/u.bin";
+  EXPECT_TRUE(check_url(text(http), p).is_ok());
+}
+
+TEST(UrlPolicy, SurvivesRandomText) {
+  std::mt19937 random(8080);
+  const std::string alphabet = "htps:/[]@%?#.:-_0123456789abcdefABCDEF:xX \t\x01\x7f";
+  for (int round = 0; round < 20000; ++round) {
+    std::string url = round % 2 == 0 ? "https://" : "";
+    const size_t n = random() % 60;
+    for (size_t i = 0; i < n; ++i)
+      url += alphabet[random() % alphabet.size()];
+    const Result<Url> u = check_url(text(url), policy());
+    if (u.is_ok()) {
+      EXPECT_LE(u->host.size(), url.size());
+      EXPECT_EQ(u->path[0], '/');
+    }
+  }
+}
+
+}  // namespace
+}  // namespace privota
