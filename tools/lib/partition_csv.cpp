@@ -43,19 +43,6 @@ CsvError error_at(int line, fmt::format_string<Args...> format, Args&&... args) 
   return CsvError{line, std::move(message)};
 }
 
-// Python's str.strip() on the ASCII characters it treats as blank.
-bool is_blank(char c) {
-  return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 // Python's str.splitlines() for ASCII text: \n, \r, \r\n, \v, \f and \x1c-\x1e all end a line, and a final
 // line break does not start another line. Line numbers in errors count these lines, as the tool does.
 std::vector<std::string_view> split_lines(std::string_view text) {
@@ -76,7 +63,8 @@ std::vector<std::string_view> split_fields(std::string_view line) {
   std::vector<std::string_view> fields;
   for (size_t start = 0;;) {
     const size_t comma = line.find(',', start);
-    fields.push_back(trim(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
+    fields.push_back(
+        strip_blanks(line.substr(start, comma == std::string_view::npos ? comma : comma - start)));
     if (comma == std::string_view::npos) break;
     start = comma + 1;
   }
@@ -188,11 +176,11 @@ class CsvParser {
     for (size_t i = 0; i < lines.size(); ++i) {
       const int line_no = static_cast<int>(i + 1);
       // Comments may mention variables that are not set; only partition lines must resolve theirs.
-      const std::string_view raw = trim(lines[i]);
+      const std::string_view raw = strip_blanks(lines[i]);
       if (raw.empty() || raw.front() == '#') continue;
       auto expanded = expand_variables(lines[i], line_no, options_);
       if (auto* e = std::get_if<CsvError>(&expanded)) return *e;
-      const std::string_view line = trim(std::get<std::string>(expanded));
+      const std::string_view line = strip_blanks(std::get<std::string>(expanded));
       if (line.empty() || line.front() == '#') continue;
       Row row;
       row.line = line_no;

@@ -63,18 +63,6 @@ constexpr std::array<NamedValue, 2> kFlagNames{{
 // Past this the value can only be refused by a range check; clamping keeps the arithmetic exact below it.
 constexpr uint64_t kMagnitudeLimit = uint64_t{1} << 53;
 
-bool is_blank(char c) {
-  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && is_blank(s.front()))
-    s.remove_prefix(1);
-  while (!s.empty() && is_blank(s.back()))
-    s.remove_suffix(1);
-  return s;
-}
-
 bool equals_ignoring_case(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
   for (size_t i = 0; i < a.size(); ++i) {
@@ -184,7 +172,7 @@ std::string partition_subtype_name(uint8_t type, uint8_t subtype) {
 
 std::optional<int64_t> parse_partition_int(std::string_view text) {
   uint64_t multiplier = 1;
-  text = trim(text);
+  text = strip_blanks(text);
   // gen_esp32part peels one suffix at a time and tries again, so suffixes repeat and blanks may precede them.
   while (!text.empty()) {
     const char last = static_cast<char>(std::tolower(static_cast<unsigned char>(text.back())));
@@ -193,7 +181,7 @@ std::optional<int64_t> parse_partition_int(std::string_view text) {
     if (multiplier > kMagnitudeLimit) multiplier = kMagnitudeLimit;
     text.remove_suffix(1);
   }
-  text = trim(text);
+  text = strip_blanks(text);
   bool negative = false;
   if (!text.empty() && (text.front() == '-' || text.front() == '+')) {
     negative = text.front() == '-';
@@ -208,14 +196,14 @@ std::optional<int64_t> parse_partition_int(std::string_view text) {
 }
 
 std::optional<uint8_t> parse_partition_type(std::string_view text) {
-  text = trim(text);
+  text = strip_blanks(text);
   if (text.empty()) return std::nullopt;
   if (auto value = value_of(kTypeNames, text)) return static_cast<uint8_t>(*value);
   return as_byte(parse_partition_int(text));
 }
 
 std::optional<uint8_t> parse_partition_subtype(uint8_t type, std::string_view text) {
-  text = trim(text);
+  text = strip_blanks(text);
   if (text.empty()) {
     if (type == kApp) return std::nullopt;
     return data_subtype::kUndefined;
@@ -244,6 +232,18 @@ std::optional<uint32_t> parse_partition_flag(std::string_view name) {
     if (flag.name == name) return flag.value;
   }
   return std::nullopt;
+}
+
+std::string_view strip_blanks(std::string_view s) {
+  // Python's str.strip() on ASCII: space, \t..\r and \x1c..\x1f.
+  const auto blank = [](char c) {
+    return c == ' ' || (c >= '\t' && c <= '\r') || (c >= '\x1c' && c <= '\x1f');
+  };
+  while (!s.empty() && blank(s.front()))
+    s.remove_prefix(1);
+  while (!s.empty() && blank(s.back()))
+    s.remove_suffix(1);
+  return s;
 }
 
 }  // namespace privota::tools

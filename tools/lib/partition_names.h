@@ -53,4 +53,7 @@ std::span<const NamedValue> partition_flag_names();
 // The name of `value` in `names`, if it has one.
 std::optional<std::string_view> name_of(std::span<const NamedValue> names, uint32_t value);
 
+// Blanks removed from both ends the way gen_esp32part.py's Python str.strip() removes them (ASCII).
+std::string_view strip_blanks(std::string_view s);
+
 }  // namespace privota::tools
