@@ -12,8 +12,8 @@ namespace {
 // (for a provable null store GCC emits ud2, a SIGILL).
 int* volatile g_nowhere = nullptr;
 
-// no_sanitize_undefined: the null store is the point; UBSan would turn it into a clean exit(1).
-[[noreturn]] __attribute__((no_sanitize_undefined)) void crash() {
+// no_sanitize("undefined"): the null store is the point; UBSan would turn it into a clean exit(1).
+[[noreturn]] __attribute__((no_sanitize("undefined"))) void crash() {
   // The default action, even under a sanitizer that would otherwise catch the fault and exit normally.
   signal(SIGSEGV, SIG_DFL);
   *g_nowhere = 1;

@@ -48,7 +48,9 @@ struct OtaSelectEntry {
   static OtaSelectEntry decode(const uint8_t (&bytes)[kOtaSelectEntrySize]);
   void encode(uint8_t (&bytes)[kOtaSelectEntrySize]) const;
   uint32_t expected_crc() const;
-  bool valid() const { return ota_seq != UINT32_MAX && crc == expected_crc(); }
+  // ESP-IDF's rule (seq not erased, CRC matches), plus seq != 0: sequences start at 1, and a 0 would make
+  // the slot arithmetic (seq - 1) % slots wrap.
+  bool valid() const { return ota_seq != UINT32_MAX && ota_seq != 0 && crc == expected_crc(); }
 };
 
 constexpr uint32_t kFloorRecordOffset = 32;

@@ -6,6 +6,7 @@
 
 #include <cstring>
 #include <random>
+#include <utility>
 #include <vector>
 
 #include "image_builder.h"
@@ -253,6 +254,30 @@ TEST(AppImage, SurvivesRandomBytes) {
     bytes[1] = static_cast<uint8_t>(1 + random() % 3);
     EXPECT_FALSE(validate(bytes, partition_of(0x10000), 1 + random() % 64).is_ok());
   }
+}
+
+}  // namespace
+}  // namespace privota
+
+namespace privota {
+namespace {
+
+// Found by fuzz_app_image: the size limit was judged while a header was half assembled, so a limit inside a
+// header gave kLimitExceeded for small chunks and the header's own error for one big chunk.
+TEST(AppImage, VerdictDoesNotDependOnChunkingAtTheLimit) {
+  std::vector<uint8_t> bad_magic = build();
+  bad_magic[0] = 0x03;
+  const std::vector<uint8_t> good = build();
+  for (uint32_t limit : {10u, 24u, 30u, 36u, 300u, 620u}) {
+    for (const std::vector<uint8_t>* image : {&std::as_const(bad_magic), &good}) {
+      const Code whole = validate(*image, partition_of(limit)).status().code();
+      for (size_t chunk : {1, 2, 7, 13}) {
+        EXPECT_EQ(validate(*image, partition_of(limit), chunk).status().code(), whole)
+            << "limit " << limit << ", chunk " << chunk;
+      }
+    }
+  }
+  EXPECT_EQ(validate(bad_magic, partition_of(10), 1).status().code(), Code::kBadMagic);
 }
 
 }  // namespace

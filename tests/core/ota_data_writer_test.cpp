@@ -118,3 +118,26 @@ TEST(OtaDataWriter, PowerCutWhileRaisingTheFloorLeavesOldOrNew) {
 
 }  // namespace
 }  // namespace privota
+
+namespace privota {
+namespace {
+
+// Found by fuzz_ota_data: an entry with ota_seq 0 and a valid CRC counted as active, and the next write
+// (with a slot count that does not divide 2^32) selected the wrong slot.
+TEST(OtaDataWriter, AnEntryWithSequenceZeroIsNotActive) {
+  host::MemoryFlash flash(2 * Flash::kSectorSize);
+  OtaSelectEntry zero;
+  zero.ota_seq = 0;
+  zero.ota_state = static_cast<uint32_t>(OtaState::kValid);
+  zero.crc = zero.expected_crc();
+  uint8_t bytes[kOtaSelectEntrySize];
+  zero.encode(bytes);
+  ASSERT_TRUE(flash.program(0, bytes).is_ok());
+  EXPECT_FALSE(zero.valid());
+  EXPECT_EQ(view_of(flash).active, -1);
+  ASSERT_TRUE(write_ota_selection(flash, 31, 7, OtaState::kNew).is_ok());
+  EXPECT_EQ(view_of(flash).active_slot(31), 7);
+}
+
+}  // namespace
+}  // namespace privota

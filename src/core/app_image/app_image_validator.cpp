@@ -44,7 +44,9 @@ Result<size_t> AppImageValidator::update(ConstByteSpan chunk) {
     const Status status = step(chunk.subspan(used), n);
     used += n;
     if (!status.is_ok()) return fail(status);
-    if (limits_.max_image_size != 0 && position_ > limits_.max_image_size) {
+    // Judged only between structures: a header still being assembled is judged by its own checks first,
+    // so the verdict never depends on where the chunks happen to end.
+    if (buffered_ == 0 && limits_.max_image_size != 0 && position_ > limits_.max_image_size) {
       return fail(Status::error(Code::kLimitExceeded, "image is larger than its partition", position_));
     }
   }
