@@ -111,8 +111,8 @@ TEST_F(SignedImageTest, PrivotaSignedImagesThatEspsecureAcceptedVerify) {
     const std::string file = std::string("privota_signed/hello.privota_sbv2_") + c.file + ".bin";
     const std::vector<uint8_t> bytes = vector_file(file);
     const std::string transcript = [&] {
-      const std::vector<uint8_t> t = vector_file("privota_signed/hello.privota_sbv2_" + std::string(c.file) +
-                                                 ".espsecure.txt");
+      const std::vector<uint8_t> t =
+          vector_file("privota_signed/hello.privota_sbv2_" + std::string(c.file) + ".espsecure.txt");
       return std::string(t.begin(), t.end());
     }();
     EXPECT_NE(transcript.find("verification successful"), std::string::npos) << file;

@@ -23,9 +23,9 @@ struct ImageSpec {
   uint32_t secure_version = 0;
   std::string project_name;  // up to 31 characters
   ChipId chip = ChipId::kEsp32C3;
-  std::string time;  // "HH:MM:SS", up to 15 characters; empty = from the build clock
-  std::string date;  // "Mon DD YYYY", up to 15 characters; empty = from the build clock
-  std::string idf_ver;       // "built with", up to 31 characters; empty = "privota-<version>"
+  std::string time;     // "HH:MM:SS", up to 15 characters; empty = from the build clock
+  std::string date;     // "Mon DD YYYY", up to 15 characters; empty = from the build clock
+  std::string idf_ver;  // "built with", up to 31 characters; empty = "privota-<version>"
   uint16_t min_chip_rev_full = 0;
   std::optional<uint16_t> max_chip_rev_full;  // default: the chip's
 };

@@ -17,7 +17,8 @@ std::string partition_table_text(const PartitionTable& table) {
                        format_flags(p.flags));
   }
   // Partitions without flags would leave trailing blanks.
-  for (size_t at; (at = out.find(" \n")) != std::string::npos;) out.erase(at, 1);
+  for (size_t at; (at = out.find(" \n")) != std::string::npos;)
+    out.erase(at, 1);
   out += fmt::format("MD5: {}\n", table.has_md5() ? "present, valid" : "absent");
   return out;
 }
