@@ -119,8 +119,21 @@ TEST_F(CliEngine, RefusedUpdatesLeaveTheRunningAppSelected) {
     std::string image;
     const char* says;
   };
-  for (const Case& c : {Case{"tampered.bin", "checksum"}, Case{"u1.bin", "anti-rollback"},
-                        Case{"p3.bin", "no magic 0xB7"}, Case{"nothing.bin", "cannot read"}}) {
+  {
+    tools::ImageSpec spec;
+    spec.payload.assign(6000, 9);
+    spec.version = "9.0.0";
+    spec.secure_version = 9;
+    spec.project_name = "hello";
+    spec.chip = ChipId::kEsp32S3;
+    const tools::Key user_key = tools::Key::load(data("user_rsa3072.pem"));
+    const std::vector<uint8_t> uac = test::read_file(data("uac.pem"));
+    test::write_file(dir_ / "s3.bin", tools::sign_user_app(tools::build_app_image(spec).bytes, user_key,
+                                                           std::string(uac.begin(), uac.end())));
+  }
+  for (const Case& c :
+       {Case{"tampered.bin", "checksum"}, Case{"u1.bin", "anti-rollback"}, Case{"p3.bin", "no magic 0xB7"},
+        Case{"nothing.bin", "cannot read"}, Case{"s3.bin", "another chip"}}) {
     const test::CommandResult r = run(user("ota", path(c.image)));
     EXPECT_EQ(r.exit_code, 1) << c.image;
     EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;

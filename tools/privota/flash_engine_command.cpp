@@ -5,6 +5,7 @@
 
 #include <fmt/format.h>
 
+#include "chip.h"
 #include "commands.h"
 #include "file_io.h"
 #include "privota/boot_select.h"
@@ -21,8 +22,17 @@ namespace {
 using tools::ToolError;
 
 struct EngineOptions {
-  std::string flash, level = "user", image;
+  std::string flash, level = "user", image, chip = "esp32c3";
   tools::TrustOptions trust;
+
+  // What the device trusts and what it is: images for another chip are refused like unsigned ones.
+  TrustPolicy policy(tools::Trust& trust) const {
+    TrustPolicy p = trust.policy();
+    const auto info = tools::chip_by_name(chip);
+    if (!info) throw ToolError(fmt::format("unknown chip '{}'; known: {}", chip, tools::chip_names()));
+    p.limits.expected_chip = info->id;
+    return p;
+  }
 };
 
 // The flash file, its table and the slots of one level.
@@ -81,14 +91,18 @@ CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help
   cmd->add_option("--level", o->level, "user (uotadata, user_0/1) or protected (otadata, ota_0/1)")
       ->check(CLI::IsMember({"user", "protected"}))
       ->capture_default_str();
-  if (trust) tools::add_trust_options(*cmd, o->trust);
+  if (trust) {
+    tools::add_trust_options(*cmd, o->trust);
+    cmd->add_option("--chip", o->chip, "the device's chip; images for another are refused")
+        ->capture_default_str();
+  }
   return cmd;
 }
 
 void ota(const EngineOptions& o) {
   Target t(o);
   tools::Trust trust(o.trust);
-  TrustPolicy policy = trust.policy();
+  TrustPolicy policy = o.policy(trust);
   policy.min_secure_version = t.view().secure_version_floor();
   const std::vector<uint8_t> image = tools::read_binary_file(o.image);
   const uint32_t running = t.running_slot();
@@ -118,7 +132,7 @@ void boot(const EngineOptions& o) {
   Crypto crypto;
   BootContext context;
   context.slots = &t.slots;
-  context.policy = trust.policy();
+  context.policy = o.policy(trust);
   context.sha256 = &crypto.sha;
   context.verifier = &crypto.verifier;
   context.scratch = crypto.scratch_span();
@@ -140,7 +154,7 @@ void confirm(const EngineOptions& o) {
   tools::Trust trust(o.trust);
   Crypto crypto;
   const uint32_t running = t.running_slot();
-  TrustPolicy policy = trust.policy();
+  TrustPolicy policy = o.policy(trust);
   policy.min_secure_version = t.view().secure_version_floor();
   const Result<SignedImage> image =
       verify_signed_image(t.slots.slots[running], policy, crypto.sha, crypto.verifier, crypto.scratch_span());
