@@ -25,7 +25,10 @@ static_assert(PRIVOTA_E_INVALID_ARGUMENT == static_cast<int>(Code::kInvalidArgum
 static_assert(PRIVOTA_E_LIMIT_EXCEEDED == static_cast<int>(Code::kLimitExceeded));
 static_assert(PRIVOTA_E_BAD_STATE == static_cast<int>(Code::kBadState));
 static_assert(PRIVOTA_E_ROLLBACK == static_cast<int>(Code::kRollback));
-static_assert(PRIVOTA_E_URL_PORT_NOT_ALLOWED == static_cast<int>(kLastCode));
+static_assert(PRIVOTA_E_URL_PORT_NOT_ALLOWED == static_cast<int>(Code::kUrlPortNotAllowed));
+static_assert(PRIVOTA_E_BUSY == static_cast<int>(Code::kBusy));
+static_assert(PRIVOTA_E_TLS_NAME_MISMATCH == static_cast<int>(Code::kTlsNameMismatch));
+static_assert(PRIVOTA_E_NOT_NEWER == static_cast<int>(kLastCode));
 static_assert(PRIVOTA_MAX_STRING == syscall::kPayloadMax - 1);
 static_assert(PRIVOTA_RUNNING_SLOT == syscall::kRunningSlot);
 static_assert(PRIVOTA_LOG_VERBOSE == syscall::kMaxLogLevel);
@@ -151,10 +154,16 @@ int privota_ota_status(uint32_t job_id, privota_ota_status_t* out) {
   const int result = call(request, &response);
   if (result != PRIVOTA_OK) return result;
   if (response.values[3] > static_cast<uint32_t>(kLastCode)) return PRIVOTA_ERR_PROTOCOL;
-  out->state = response.values[0];
-  out->bytes_done = response.values[1];
-  out->bytes_total = response.values[2];
-  out->error = static_cast<int>(response.values[3]);
+  privota_ota_status_t status{};
+  status.state = response.values[0];
+  status.bytes_done = response.values[1];
+  status.bytes_total = response.values[2];
+  status.error = static_cast<int>(response.values[3]);
+  // The reason text (decode() checked its NUL); one that does not fit is a protocol error, never cut.
+  const size_t len = response.payload_len == 0 ? 0 : strlen(response.string());
+  if (len > PRIVOTA_REASON_MAX) return PRIVOTA_ERR_PROTOCOL;
+  memcpy(status.reason, response.payload_len == 0 ? "" : response.string(), len + 1);
+  *out = status;
   return PRIVOTA_OK;
 }
 

@@ -11,12 +11,16 @@ const char* state_name(uint32_t state) {
   switch (state) {
     case PRIVOTA_OTA_QUEUED:
       return "queued";
+    case PRIVOTA_OTA_CONNECTING:
+      return "connecting";
     case PRIVOTA_OTA_DOWNLOADING:
       return "downloading";
     case PRIVOTA_OTA_VERIFYING:
       return "verifying";
-    case PRIVOTA_OTA_DONE:
-      return "done";
+    case PRIVOTA_OTA_ACTIVATING:
+      return "activating";
+    case PRIVOTA_OTA_REBOOTING:
+      return "rebooting";
     case PRIVOTA_OTA_FAILED:
       return "failed";
     case PRIVOTA_OTA_CANCELLED:
@@ -27,7 +31,7 @@ const char* state_name(uint32_t state) {
 }
 
 bool finished(uint32_t state) {
-  return state == PRIVOTA_OTA_DONE || state == PRIVOTA_OTA_FAILED || state == PRIVOTA_OTA_CANCELLED;
+  return state == PRIVOTA_OTA_REBOOTING || state == PRIVOTA_OTA_FAILED || state == PRIVOTA_OTA_CANCELLED;
 }
 
 // "[#####     ] 52% 131072/262144", or "?%" while the size is unknown.
@@ -66,7 +70,8 @@ int main(int argc, char** argv) {
   if ((err = privota_ota_start(argv[1], &job)) != PRIVOTA_OK) return fail("ota_start", err);
   printf("updater: job %u: %s\n", job, argv[1]);
   privota_ota_status_t status{};
-  privota_ota_status_t shown{~0u, 0, 0, 0};
+  privota_ota_status_t shown{};
+  shown.state = ~0u;
   for (;;) {
     if ((err = privota_ota_status(job, &status)) != PRIVOTA_OK) return fail("ota_status", err);
     if (status.state != shown.state || status.bytes_done != shown.bytes_done ||
@@ -78,10 +83,11 @@ int main(int argc, char** argv) {
     const timespec poll_interval{0, 200 * 1000 * 1000};
     nanosleep(&poll_interval, nullptr);
   }
-  if (status.state == PRIVOTA_OTA_DONE) {
+  if (status.state == PRIVOTA_OTA_REBOOTING) {
     printf("updater: job %u done; the device reboots into the new user app\n", job);
     return 0;
   }
-  printf("updater: job %u %s: %s\n", job, state_name(status.state), privota_error_name(status.error));
+  printf("updater: job %u %s: %s (%s)\n", job, state_name(status.state), privota_error_name(status.error),
+         status.reason);
   return 1;
 }

@@ -38,10 +38,21 @@ enum class Code : uint8_t {
   kUrlSchemeNotAllowed,  // e.g. http when only https is allowed
   kUrlHostNotAllowed,    // host not on the allow-list
   kUrlPortNotAllowed,    // port not on the allow-list
+  // OTA job outcomes (core/ota_job and the port's transport), one each so that ota_status can say why.
+  kBusy,              // another OTA job is running (detail: its job id)
+  kCancelled,         // the job was cancelled by the user app
+  kTimeout,           // the server did not connect, or stopped sending, within the configured time
+  kNetwork,           // the connection could not be made or broke (refused, reset, name not resolved)
+  kHttpStatus,        // the server answered with a status the job cannot use (detail: the status)
+  kTooManyRedirects,  // more redirects than the job follows
+  kTlsNameMismatch,   // the server's certificate is valid but not for the host in the URL
+  kTlsError,          // the TLS handshake failed for another reason (protocol version, cipher, alert)
+  kWrongChip,         // the image is built for another chip (detail: its chip id)
+  kNotNewer,          // the image's version is not newer than the running app's
 };
 
 // The highest code: decoders of codes received from elsewhere check against it.
-constexpr Code kLastCode = Code::kUrlPortNotAllowed;
+constexpr Code kLastCode = Code::kNotNewer;
 
 // Stable lower-case name of a code, for logs and --json output.
 const char* code_name(Code code);

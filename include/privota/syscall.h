@@ -28,7 +28,8 @@ constexpr uint8_t kFlagResponse = 0x01;
 
 enum class Call : uint8_t {
   kOtaStart = 1,      // payload: URL              -> values[0] job id
-  kOtaStatus = 2,     // values[0] job id          -> values: state, bytes done, bytes total, error code
+  kOtaStatus = 2,     // values[0] job id          -> values: state, bytes done, bytes total, error code;
+                      //                              payload: reason text (may be empty)
   kOtaCancel = 3,     // values[0] job id
   kOtaMarkValid = 4,  //                           (the running user app confirms itself)
   kOtaMarkInvalidAndReboot = 5,  //

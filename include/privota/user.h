@@ -66,17 +66,29 @@ extern "C" {
 #define PRIVOTA_E_URL_SCHEME_NOT_ALLOWED 25
 #define PRIVOTA_E_URL_HOST_NOT_ALLOWED 26
 #define PRIVOTA_E_URL_PORT_NOT_ALLOWED 27
+#define PRIVOTA_E_BUSY 28               /* another OTA job runs; ota_start's *job_id says which */
+#define PRIVOTA_E_CANCELLED 29
+#define PRIVOTA_E_TIMEOUT 30            /* connect or stall timeout */
+#define PRIVOTA_E_NETWORK 31            /* connection refused, reset, or name not resolved */
+#define PRIVOTA_E_HTTP_STATUS 32        /* e.g. 404 or 500 */
+#define PRIVOTA_E_TOO_MANY_REDIRECTS 33
+#define PRIVOTA_E_TLS_NAME_MISMATCH 34  /* the server's certificate is not for the URL's host */
+#define PRIVOTA_E_TLS_ERROR 35
+#define PRIVOTA_E_WRONG_CHIP 36         /* the image is for another chip */
+#define PRIVOTA_E_NOT_NEWER 37          /* the image is not newer than the running user app */
 
 /* Longest string the SDK can send (URL, log text), in bytes without the NUL: one frame's payload minus 1. */
 #define PRIVOTA_MAX_STRING 479
 
-/* States of an OTA job (privota_ota_status_t.state), as the protected app reports them. */
+/* States of an OTA job (privota_ota_status_t.state), as the protected app reports them (privota::JobState). */
 #define PRIVOTA_OTA_QUEUED 0      /* accepted, not started yet */
-#define PRIVOTA_OTA_DOWNLOADING 1 /* streaming into the passive user partition, verifying as it goes */
-#define PRIVOTA_OTA_VERIFYING 2   /* chip, version/anti-rollback and signature checks */
-#define PRIVOTA_OTA_DONE 3        /* uotadata switched; the device reboots into the new user app */
-#define PRIVOTA_OTA_FAILED 4      /* stopped; `error` says why (a PRIVOTA_E_* code) */
-#define PRIVOTA_OTA_CANCELLED 5   /* stopped by privota_ota_cancel() */
+#define PRIVOTA_OTA_CONNECTING 1  /* connecting to the server (also between retries) */
+#define PRIVOTA_OTA_DOWNLOADING 2 /* streaming into the passive user partition, verifying as it goes */
+#define PRIVOTA_OTA_VERIFYING 3   /* the image in flash: format, hash, chip, anti-rollback, signature */
+#define PRIVOTA_OTA_ACTIVATING 4  /* switching uotadata to the new image */
+#define PRIVOTA_OTA_REBOOTING 5   /* done; the device reboots into the new user app (on trial) */
+#define PRIVOTA_OTA_FAILED 6      /* stopped; `error` and `reason` say why; the running app is untouched */
+#define PRIVOTA_OTA_CANCELLED 7   /* stopped by privota_ota_cancel() */
 
 /* States of a user app slot (privota_app_info_t.state): esp_ota_img_states_t of its uotadata entry. */
 #define PRIVOTA_APP_NEW 0x0u
@@ -93,11 +105,16 @@ extern "C" {
 #define PRIVOTA_LOG_DEBUG 3
 #define PRIVOTA_LOG_VERBOSE 4
 
+/* Longest reason text of a failed job, without the NUL. */
+#define PRIVOTA_REASON_MAX 127
+
 typedef struct privota_ota_status {
   uint32_t state;       /* PRIVOTA_OTA_* */
   uint32_t bytes_done;  /* written to the passive partition so far */
   uint32_t bytes_total; /* image size when known, else 0 */
   int error;            /* PRIVOTA_E_* why the job failed; 0 otherwise */
+  /* One line for people: why it failed ("server answered HTTP 404"), else empty. */
+  char reason[PRIVOTA_REASON_MAX + 1];
 } privota_ota_status_t;
 
 /* esp_app_desc_t holds project_name[32] and version[32]; one more byte keeps a full-length one terminated. */

@@ -192,7 +192,7 @@ INSTANTIATE_TEST_SUITE_P(
         Hostile{"SeventeenSegments", [](auto& b) { b[1] = 17; }, Code::kLimitExceeded, {}},
         Hostile{"BadHashFlag", [](auto& b) { b[23] = 2; }, Code::kInvalidArgument, {}},
         Hostile{"HashMissing", [](auto& b) { b[23] = 0; }, Code::kUnsupported, {}},
-        Hostile{"OtherChip", [](auto& b) { (void)b; }, Code::kUnsupported, for_chip(ChipId::kEsp32S3)},
+        Hostile{"OtherChip", [](auto& b) { (void)b; }, Code::kWrongChip, for_chip(ChipId::kEsp32S3)},
         Hostile{"SegmentLengthNotMultipleOf4",
                 [](auto& b) { store_le32(&b[24 + 4], 0x101); },
                 Code::kMisaligned,

@@ -157,7 +157,7 @@ class FakeProtectedApp {
         job_done_ = job_done_ < kTotal ? job_done_ + 65536 : job_done_;
         const uint32_t state = job_done_ < kTotal ? PRIVOTA_OTA_DOWNLOADING
                                : verified_++ == 0 ? PRIVOTA_OTA_VERIFYING
-                                                  : PRIVOTA_OTA_DONE;
+                                                  : PRIVOTA_OTA_REBOOTING;
         response.values[0] = state;
         response.values[1] = job_done_;
         response.values[2] = kTotal;
@@ -255,16 +255,28 @@ TEST_F(UserSdk, OtaStatusDecodesEveryField) {
     r.values[1] = 4096;
     r.values[2] = 262144;
     r.values[3] = PRIVOTA_E_BAD_SIGNATURE;
+    EXPECT_TRUE(r.set_string("signature does not verify").is_ok());
     return FakeProtectedApp::Reply{};
   };
   privota_ota_status_t status;
   ASSERT_EQ(privota_ota_status(7, &status), PRIVOTA_OK);
+  EXPECT_STREQ(status.reason, "signature does not verify");
   EXPECT_EQ(only_request().call, Call::kOtaStatus);
   EXPECT_EQ(only_request().values[0], 7u);
   EXPECT_EQ(status.state, static_cast<uint32_t>(PRIVOTA_OTA_FAILED));
   EXPECT_EQ(status.bytes_done, 4096u);
   EXPECT_EQ(status.bytes_total, 262144u);
   EXPECT_EQ(status.error, PRIVOTA_E_BAD_SIGNATURE);
+}
+
+TEST_F(UserSdk, OtaStatusWithAReasonLongerThanTheFieldIsAProtocolErrorNotCut) {
+  fake_.answer = [](const Frame&, Frame& r) {
+    r.values[0] = PRIVOTA_OTA_FAILED;
+    EXPECT_TRUE(r.set_string(std::string(PRIVOTA_REASON_MAX + 1, 'x').c_str()).is_ok());
+    return FakeProtectedApp::Reply{};
+  };
+  privota_ota_status_t status;
+  EXPECT_EQ(privota_ota_status(7, &status), PRIVOTA_ERR_PROTOCOL);
 }
 
 TEST_F(UserSdk, OtaStatusWithAnUnknownErrorCodeIsAProtocolError) {
@@ -623,7 +635,7 @@ TEST(UserSdkExamples, UpdaterPrintsProgressUntilDone) {
   EXPECT_STREQ(run.requests[1].string(), "https://updates.example/user.bin");
   for (const char* line :
        {"[##        ] 25% 65536/262144 downloading", "[#####     ] 50% 131072/262144",
-        "[##########] 100% 262144/262144 verifying", "100% 262144/262144 done", "job 7 done"}) {
+        "[##########] 100% 262144/262144 verifying", "100% 262144/262144 rebooting", "job 7 done"}) {
     EXPECT_TRUE(contains(run.exit.out, line)) << line << " not in:\n" << run.exit.out;
   }
 }

@@ -105,7 +105,7 @@ Status AppImageValidator::on_header() {
   info_.hash_appended = h[23] == 1;
   if (limits_.expected_chip != ChipId::kAny &&
       info_.chip_id != static_cast<uint16_t>(limits_.expected_chip)) {
-    return Status::error(Code::kUnsupported, "image is built for another chip", info_.chip_id);
+    return Status::error(Code::kWrongChip, "image is built for another chip", info_.chip_id);
   }
   if (limits_.require_hash && !info_.hash_appended) {
     return Status::error(Code::kUnsupported, "image has no appended SHA-256 (build it with the hash)", 23);

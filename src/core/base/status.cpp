@@ -60,6 +60,26 @@ const char* code_name(Code code) {
       return "url_host_not_allowed";
     case Code::kUrlPortNotAllowed:
       return "url_port_not_allowed";
+    case Code::kBusy:
+      return "busy";
+    case Code::kCancelled:
+      return "cancelled";
+    case Code::kTimeout:
+      return "timeout";
+    case Code::kNetwork:
+      return "network";
+    case Code::kHttpStatus:
+      return "http_status";
+    case Code::kTooManyRedirects:
+      return "too_many_redirects";
+    case Code::kTlsNameMismatch:
+      return "tls_name_mismatch";
+    case Code::kTlsError:
+      return "tls_error";
+    case Code::kWrongChip:
+      return "wrong_chip";
+    case Code::kNotNewer:
+      return "not_newer";
   }
   return "unknown";
 }

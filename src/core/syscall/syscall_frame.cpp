@@ -132,7 +132,8 @@ Result<Frame> decode(ConstByteSpan m, bool expect_response) {
   for (size_t i = kHeaderSize + f.payload_len; i < kFrameSize; ++i) {
     if (b[i] != 0) return Status::error(Code::kTrailingData, "bytes after the payload are not zero");
   }
-  if (takes_string(f.call) || (f.response && f.call == Call::kAppInfo)) PRIVOTA_TRY(check_string(f));
+  if (takes_string(f.call) || (f.response && (f.call == Call::kAppInfo || f.call == Call::kOtaStatus)))
+    PRIVOTA_TRY(check_string(f));
   if (!f.response) PRIVOTA_TRY(check_request(f));
   return f;
 }

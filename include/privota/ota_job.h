@@ -1,0 +1,130 @@
+// OtaJob: one user-app update from a URL, as the protected app runs it in the background.
+//
+//   QUEUED -> CONNECTING -> DOWNLOADING -> VERIFYING -> ACTIVATING -> REBOOTING
+//                 ^   (retry: back off, resume)  |
+//                 +------------------------------+        or FAILED(reason), CANCELLED
+//
+// - Refuses early, before anything is erased: a Content-Length larger than the passive slot or not a whole
+//   signed image (kLimitExceeded, kBadLength); from the first 288 bytes (image header, first segment header,
+//   app descriptor): another chip (kWrongChip), secure_version below the anti-rollback floor (kRollback), a
+//   version not newer than the running app's (kNotNewer, see app_version.h).
+// - Streams into OtaWriter (passive slot only), then finish() verifies the slot and activate() selects it.
+// - Redirects: followed up to config.max_redirects (kTooManyRedirects); every target must pass the URL policy.
+// - Retries: a broken, stalled or refused transfer, or a 5xx, is tried again up to config.max_attempts in
+//   all, with doubling backoff; a retry continues from the bytes already in flash (see resume). 4xx, TLS and
+//   verification failures are final.
+// - Resume: the journal (ota_journal.h) records the URL, the validator and the committed sectors. A retry,
+//   a reboot or a power cut continues with "Range: bytes=N-" and "If-Range: <validator>" from the last
+//   committed 4 KiB sector, so at most one sector (plus what was in flight) is downloaded twice. A 200 instead
+//   of a matching 206 means the file changed: the job starts over from zero.
+// - Cancel: polled between chunks and during backoff.
+// The running app's slot and selection are never touched; a failed or cancelled job leaves the device as it
+// was (its passive slot half written, which nothing selects).
+#pragma once
+
+#include <stdint.h>
+
+#include "privota/app_image.h"
+#include "privota/app_slots.h"
+#include "privota/digest.h"
+#include "privota/ota_journal.h"
+#include "privota/ota_writer.h"
+#include "privota/result.h"
+#include "privota/signature_verifier.h"
+#include "privota/signed_image.h"
+#include "privota/transport.h"
+#include "privota/url_policy.h"
+
+namespace privota {
+
+// The numbers are ABI: they are PRIVOTA_OTA_* of privota/user.h.
+enum class JobState : uint8_t {
+  kQueued = 0,
+  kConnecting = 1,
+  kDownloading = 2,
+  kVerifying = 3,
+  kActivating = 4,
+  kRebooting = 5,
+  kFailed = 6,
+  kCancelled = 7,
+};
+
+const char* job_state_name(JobState state);
+
+struct JobProgress {
+  JobState state = JobState::kQueued;
+  uint32_t bytes_done = 0;   // bytes of the image in the passive slot
+  uint32_t bytes_total = 0;  // the image size, once known
+  Status error;              // why the job FAILED or was CANCELLED
+  uint32_t attempts = 0;     // transfers started (the first and every retry)
+  uint32_t resumed_from = 0;      // where the last transfer started (0, or a Range start)
+  uint32_t bytes_received = 0;    // body bytes received in all transfers (re-downloads included)
+  uint32_t redirects = 0;         // redirects followed in the last attempt
+};
+
+// The protected app's side: where progress goes and whether the user app asked to cancel.
+class JobObserver {
+ public:
+  // After every state change and every chunk written.
+  virtual void on_progress(const JobProgress& progress) = 0;
+  virtual bool cancel_requested() = 0;
+
+ protected:
+  ~JobObserver() = default;
+};
+
+struct OtaJobConfig {
+  uint32_t max_attempts = 4;        // transfers in all before FAILED
+  uint32_t first_backoff_ms = 250;  // before the second attempt; doubles each time
+  uint32_t max_backoff_ms = 4000;
+  uint32_t max_redirects = 3;
+};
+
+struct OtaJobContext {
+  AppSlots* slots = nullptr;  // the user level: uotadata + user_0/user_1
+  uint32_t running_slot = 0;
+  // The running user app's descriptor: an update must be newer. nullptr when none runs (anything goes).
+  const AppDescriptor* running = nullptr;
+  // User-app certificate scheme, CA, expected chip; min_secure_version = the uotadata floor.
+  TrustPolicy policy;
+  const UrlPolicy* url_policy = nullptr;  // for redirect targets
+  Sha256* sha256 = nullptr;
+  SignatureVerifier* verifier = nullptr;
+  Transport* transport = nullptr;
+  Clock* clock = nullptr;
+  JobObserver* observer = nullptr;
+  // Download chunks and, afterwards, verification scratch: at least kSignatureSectorSize bytes.
+  ByteSpan buffer;
+  OtaJobConfig config;
+};
+
+class OtaJob {
+ public:
+  explicit OtaJob(const OtaJobContext& context);
+
+  // A new job for `url` (already accepted by the URL policy, at most kMaxLocationLength bytes; copied).
+  Status start(Span<const char> url);
+  // Takes over the job the journal says was running (after a reboot or power cut): kNotFound when none.
+  Status resume_from_journal();
+  // Runs the job to its end. Ok: the image is verified and selected as NEW (state kRebooting; the caller
+  // reboots). Otherwise the state is kFailed or kCancelled, the status says why, and the journal record is
+  // closed.
+  Status run();
+
+  const JobProgress& progress() const { return progress_; }
+  // The URL being fetched (NUL-terminated).
+  const char* url() const { return url_; }
+
+ private:
+  OtaJobContext c_;
+  OtaWriter writer_;
+  JobProgress progress_;
+  char url_[kMaxLocationLength + 1] = {};
+  uint16_t url_len_ = 0;
+  bool resuming_ = false;
+  JournalRecord journal_;
+  bool journal_open_ = false;
+  uint8_t journal_index_ = 0;
+};
+
+}  // namespace privota
