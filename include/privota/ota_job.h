@@ -9,14 +9,15 @@
 //   app descriptor): another chip (kWrongChip), secure_version below the anti-rollback floor (kRollback), a
 //   version not newer than the running app's (kNotNewer, see app_version.h).
 // - Streams into OtaWriter (passive slot only), then finish() verifies the slot and activate() selects it.
-// - Redirects: followed up to config.max_redirects (kTooManyRedirects); every target must pass the URL policy.
+// - Redirects: followed up to config.max_redirects (kTooManyRedirects); every target must pass the URL
+// policy.
 // - Retries: a broken, stalled or refused transfer, or a 5xx, is tried again up to config.max_attempts in
 //   all, with doubling backoff; a retry continues from the bytes already in flash (see resume). 4xx, TLS and
 //   verification failures are final.
 // - Resume: the journal (ota_journal.h) records the URL, the validator and the committed sectors. A retry,
 //   a reboot or a power cut continues with "Range: bytes=N-" and "If-Range: <validator>" from the last
-//   committed 4 KiB sector, so at most one sector (plus what was in flight) is downloaded twice. A 200 instead
-//   of a matching 206 means the file changed: the job starts over from zero.
+//   committed 4 KiB sector, so at most one sector (plus what was in flight) is downloaded twice. A 200
+//   instead of a matching 206 means the file changed: the job starts over from zero.
 // - Cancel: polled between chunks and during backoff.
 // The running app's slot and selection are never touched; a failed or cancelled job leaves the device as it
 // was (its passive slot half written, which nothing selects).
@@ -53,13 +54,13 @@ const char* job_state_name(JobState state);
 
 struct JobProgress {
   JobState state = JobState::kQueued;
-  uint32_t bytes_done = 0;   // bytes of the image in the passive slot
-  uint32_t bytes_total = 0;  // the image size, once known
-  Status error;              // why the job FAILED or was CANCELLED
-  uint32_t attempts = 0;     // transfers started (the first and every retry)
-  uint32_t resumed_from = 0;      // where the last transfer started (0, or a Range start)
-  uint32_t bytes_received = 0;    // body bytes received in all transfers (re-downloads included)
-  uint32_t redirects = 0;         // redirects followed in the last attempt
+  uint32_t bytes_done = 0;      // bytes of the image in the passive slot
+  uint32_t bytes_total = 0;     // the image size, once known
+  Status error;                 // why the job FAILED or was CANCELLED
+  uint32_t attempts = 0;        // transfers started (the first and every retry)
+  uint32_t resumed_from = 0;    // where the last transfer started (0, or a Range start)
+  uint32_t bytes_received = 0;  // body bytes received in all transfers (re-downloads included)
+  uint32_t redirects = 0;       // redirects followed in the last attempt
 };
 
 // The protected app's side: where progress goes and whether the user app asked to cancel.
@@ -113,18 +114,47 @@ class OtaJob {
 
   const JobProgress& progress() const { return progress_; }
   // The URL being fetched (NUL-terminated).
-  const char* url() const { return url_; }
+  const char* url() const { return journal_.url; }
 
  private:
+  Status check_context() const;
+  Status download();
+  Status prepare_resume();
+  Status back_off(uint32_t retry);
+  Status transfer();
+  uint32_t resume_point() const;
+  Status open_following_redirects(uint32_t from);
+  Status accept_response(uint32_t from);
+  Status accept_whole_file();
+  Status accept_tail(uint32_t from);
+  Status receive_body();
+  Status consume(size_t n);
+  Status begin_image();
+  Status commit_durable_sectors();
+  Status verify_and_activate();
+  Status fail(Status status);
+  Status restart_from_zero();
+  void set_state(JobState state);
+  void report();
+
   OtaJobContext c_;
   OtaWriter writer_;
   JobProgress progress_;
-  char url_[kMaxLocationLength + 1] = {};
-  uint16_t url_len_ = 0;
-  bool resuming_ = false;
+  // The job's URL lives in journal_.url (what a reboot resumes); target_ is where the current attempt
+  // went after redirects.
   JournalRecord journal_;
   bool journal_open_ = false;
   uint8_t journal_index_ = 0;
+  bool resuming_ = false;
+  char target_[kMaxLocationLength + 1] = {};
+  uint16_t target_len_ = 0;
+  HttpResponse response_;
+  uint32_t body_received_ = 0;  // of the current response
+  uint32_t image_size_ = 0;     // the announced size (0: unknown)
+  // Until the first kImageHeadSize bytes of a whole-file response are in, they collect at the start of
+  // the buffer and nothing is written: an image that is refused costs no erase.
+  bool head_pending_ = false;
+  uint32_t head_fill_ = 0;
 };
 
 }  // namespace privota

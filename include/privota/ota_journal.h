@@ -20,8 +20,15 @@
 //        sectors is the number of leading cleared bits. One byte program per sector, each clearing exactly
 //        one more bit: a cut mid-program leaves that bit cleared or not, never another.
 //
-// A record is free when its first 16 bytes are 0xFF, valid when its magic and CRC hold. The live record is
-// the valid, not-closed record with the highest index in the active sector; records are used in order.
+// A record is written header first (+0..+15 in one program), then the URL, then the validator: a cut
+// while writing it leaves a used record whose CRC does not hold, never a free-looking one with stray bytes.
+// A record is free when its first 16 bytes are 0xFF, valid when its magic and CRC hold. Records are used in
+// order, so the last used record of the active sector is the newest job's: it is the live record when it is
+// valid and not closed (an older record below it is never live again, even if it was never closed).
+// The bitmap counts only with a known total size and a validator (otherwise a job cannot resume, and the
+// job commits nothing): committed_sectors is 0 then, and never more than total_size / 4096.
+// With no active selection entry (a factory-fresh uotadata), open_journal() first selects the running slot
+// with state UNDEFINED (boots like VALID), so the record has an active sector to live in.
 // A job that activates its image leaves its record in what becomes the inactive sector: it is never live
 // again. When all three records of the active sector are used, open_journal() first rewrites the
 // selection unchanged (same slot, state, floor) into the other sector, which gives it three fresh records.

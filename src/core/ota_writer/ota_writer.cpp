@@ -30,7 +30,7 @@ Status OtaWriter::fail(Status status) {
   return status;
 }
 
-Status OtaWriter::begin(uint32_t expected_size) {
+Status OtaWriter::check_size(uint32_t expected_size) const {
   if (slots_.slot_count < 2 || running_ >= slots_.slot_count) {
     return Status::error(Code::kInvalidArgument, "running slot is not one of the level's slots", running_);
   }
@@ -42,10 +42,27 @@ Status OtaWriter::begin(uint32_t expected_size) {
     // A signed image is the padded image plus a 4 KiB sector: anything else is not one.
     return Status::error(Code::kBadLength, "signed image size is not a multiple of 4 KiB", expected_size);
   }
+  return Status::ok();
+}
+
+Status OtaWriter::begin(uint32_t expected_size) {
+  return resume(expected_size, 0);
+}
+
+Status OtaWriter::resume(uint32_t expected_size, uint32_t durable_bytes) {
+  PRIVOTA_TRY(check_size(expected_size));
+  const uint32_t limit = expected_size != 0 ? expected_size : slots_.slots[passive_].size();
+  if (durable_bytes % Flash::kSectorSize != 0 || durable_bytes > limit) {
+    return Status::error(Code::kInvalidArgument, "resume point is not a sector boundary inside the image",
+                         durable_bytes);
+  }
   state_ = State::kWriting;
   expected_ = expected_size;
-  written_ = 0;
-  erased_end_ = 0;
+  written_ = durable_bytes;
+  // Only [0, durable_bytes) is known good: the sector after it may hold a half-programmed page, so it is
+  // erased again before its first page.
+  erased_end_ = durable_bytes;
+  durable_ = durable_bytes;
   page_fill_ = 0;
   return Status::ok();
 }
@@ -71,9 +88,12 @@ Status OtaWriter::program_page() {
   const uint32_t at = round_up(written_, kPageSize) - kPageSize;  // the page the buffer holds
   const uint32_t n = page_fill_;
   page_fill_ = 0;
-  if (all_erased(page_, n)) return Status::ok();
+  // Erase first even for a page of 0xFF that is not programmed: once durable, its sector must not still
+  // hold an older image's bytes. finish() would erase it anyway, so this costs nothing extra.
   PRIVOTA_TRY(erase_ahead(round_up(at + n, Flash::kSectorSize)));
-  return slots_.slots[passive_].program(at, ConstByteSpan(page_, n));
+  if (!all_erased(page_, n)) PRIVOTA_TRY(slots_.slots[passive_].program(at, ConstByteSpan(page_, n)));
+  durable_ = at + n;
+  return Status::ok();
 }
 
 Status OtaWriter::write(ConstByteSpan chunk) {

@@ -1,0 +1,44 @@
+#include "image_head.h"
+
+#include <string.h>
+
+#include "privota/app_version.h"
+#include "privota/byte_order.h"
+
+namespace privota {
+
+Result<ImageHead> parse_image_head(ConstByteSpan bytes) {
+  if (bytes.size() < kImageHeadSize)
+    return Status::error(Code::kTruncated, "image ended before its app descriptor",
+                         static_cast<uint32_t>(bytes.size()));
+  const uint8_t* p = bytes.data();
+  if (p[0] != kImageMagic) return Status::error(Code::kBadMagic, "not an app image (magic 0xE9)", p[0]);
+  if (p[1] == 0 || p[1] > kMaxSegments)
+    return Status::error(Code::kBadLength, "app image segment count is out of range", p[1]);
+  const uint8_t* segment = p + kImageHeaderSize;
+  if (load_le32(segment + 4) < kAppDescSize)
+    return Status::error(Code::kBadLength, "first segment is too short for the app descriptor",
+                         load_le32(segment + 4));
+  const uint8_t* desc = segment + kSegmentHeaderSize;
+  if (load_le32(desc) != kAppDescMagic)
+    return Status::error(Code::kBadMagic, "first segment does not start with esp_app_desc_t");
+  ImageHead head;
+  head.chip_id = load_le16(p + 12);
+  head.secure_version = load_le32(desc + 4);
+  memcpy(head.version, desc + 16, sizeof head.version - 1);  // esp_app_desc_t.version[32] at +16
+  return head;
+}
+
+Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running) {
+  const ChipId chip = policy.limits.expected_chip;
+  if (chip != ChipId::kAny && head.chip_id != static_cast<uint16_t>(chip))
+    return Status::error(Code::kWrongChip, "image is built for another chip", head.chip_id);
+  if (head.secure_version < policy.min_secure_version)
+    return Status::error(Code::kRollback, "image secure_version is below the anti-rollback floor",
+                         head.secure_version);
+  if (running != nullptr && !app_version_is_newer(head.version, running->version))
+    return Status::error(Code::kNotNewer, "image version is not newer than the running app's");
+  return Status::ok();
+}
+
+}  // namespace privota
