@@ -29,6 +29,9 @@ bool is_retryable(const Status& status) {
 
 }  // namespace
 
+// RAM budget (issue 6): job + the caller's 4 KiB buffer within 8 KiB, TLS aside.
+static_assert(sizeof(OtaJob) <= 3 * 1024, "OtaJob outgrew its RAM budget");
+
 const char* job_state_name(JobState state) {
   switch (state) {
     case JobState::kQueued:

@@ -13,6 +13,14 @@ bool is_redirect(uint16_t status) {
   return status == 301 || status == 302 || status == 303 || status == 307 || status == 308;
 }
 
+// strlen that stops at `capacity`: a transport's field without its NUL is not read past its end.
+size_t bounded_length(const char* text, size_t capacity) {
+  size_t n = 0;
+  while (n < capacity && text[n] != '\0')
+    ++n;
+  return n;
+}
+
 }  // namespace
 
 Status OtaJob::transfer() {
@@ -80,7 +88,7 @@ Status OtaJob::accept_whole_file() {
       return Status::error(Code::kBadLength, "Content-Length is not a whole signed image", image_size_);
   }
   const char* validator = response_.etag[0] != '\0' ? response_.etag : response_.last_modified;
-  const size_t validator_len = strnlen(validator, kMaxValidatorLength + 1);
+  const size_t validator_len = bounded_length(validator, kMaxValidatorLength + 1);
   journal_.validator_len = validator_len <= kMaxValidatorLength ? static_cast<uint16_t>(validator_len) : 0;
   memcpy(journal_.validator, validator, journal_.validator_len);
   journal_.validator[journal_.validator_len] = '\0';

@@ -44,6 +44,14 @@ void encode_header(const JournalRecord& r, uint8_t (&header)[kHeaderSize]) {
   store_le32(header + 12, record_crc(header, r));
 }
 
+// strlen that stops at the field's end: a record without its NUL is refused, not read past.
+size_t bounded_length(const char* text, size_t capacity) {
+  size_t n = 0;
+  while (n < capacity && text[n] != '\0')
+    ++n;
+  return n;
+}
+
 bool all_erased(const uint8_t* bytes, size_t n) {
   for (size_t i = 0; i < n; ++i) {
     if (bytes[i] != 0xFF) return false;
@@ -154,8 +162,9 @@ Result<JournalRecord> read_live_journal(AppSlots& slots) {
 
 Result<uint8_t> open_journal(AppSlots& slots, uint32_t running_slot, const JournalRecord& record) {
   if (record.url_len == 0 || record.url_len > kMaxLocationLength ||
-      record.validator_len > kMaxValidatorLength || strlen(record.url) != record.url_len ||
-      strlen(record.validator) != record.validator_len) {
+      record.validator_len > kMaxValidatorLength ||
+      bounded_length(record.url, sizeof record.url) != record.url_len ||
+      bounded_length(record.validator, sizeof record.validator) != record.validator_len) {
     return Status::error(Code::kInvalidArgument, "journal record lengths do not match its strings");
   }
   if (running_slot >= slots.slot_count)
