@@ -29,7 +29,9 @@ struct KeyDigest {
   uint8_t bytes[32] = {};
 };
 
-enum class SignatureScheme : uint8_t { kSecureBootV2, kUserAppCertificate };
+// kNone: a device without Secure Boot (its eFuse not burnt): the image format and SHA-256 are checked, the
+// signature sector is not. Only the bootloader of such a device uses it; user apps are always verified.
+enum class SignatureScheme : uint8_t { kSecureBootV2, kUserAppCertificate, kNone };
 
 struct TrustPolicy {
   SignatureScheme scheme = SignatureScheme::kSecureBootV2;

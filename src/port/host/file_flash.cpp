@@ -53,6 +53,11 @@ Result<FileFlash> FileFlash::create(const std::filesystem::path& path, uint32_t 
 Result<FileFlash> FileFlash::open(const std::filesystem::path& path, Options options) {
   const int fd = ::open(path.c_str(), (options.read_only ? O_RDONLY : O_RDWR) | O_CLOEXEC);
   if (fd < 0) return Status::error(Code::kNotFound, "cannot open the flash file");
+  return adopt(fd, options);
+}
+
+Result<FileFlash> FileFlash::adopt(int fd, Options options) {
+  if (fd < 0) return Status::error(Code::kInvalidArgument, "no flash file descriptor");
   FileFlash flash(fd, 0, options);
   struct stat st {};
   if (::fstat(fd, &st) != 0) return Status::error(Code::kIoError, "cannot stat the flash file");

@@ -1,5 +1,6 @@
 #include "privota/host/power_cut_flash.h"
 
+#include <atomic>
 #include <vector>
 
 namespace privota::host {
@@ -7,9 +8,13 @@ namespace privota::host {
 PowerCutFlash::PowerCutFlash(Flash& inner, uint64_t cut_at, uint64_t seed)
     : inner_(inner), cut_at_(cut_at), random_(seed) {}
 
+PowerCutFlash::PowerCutFlash(Flash& inner, uint64_t* shared_writes, uint64_t cut_at, uint64_t seed)
+    : inner_(inner), cut_at_(cut_at), count_(shared_writes), random_(seed) {}
+
 bool PowerCutFlash::cut_now() {
-  ++writes_;
-  return cut_at_ != 0 && writes_ == cut_at_;
+  // atomic_ref: the other processes of the device count in the same word.
+  const uint64_t n = std::atomic_ref<uint64_t>(*count_).fetch_add(1) + 1;
+  return cut_at_ != 0 && n == cut_at_;
 }
 
 Status PowerCutFlash::lose_power() {

@@ -28,6 +28,8 @@ class FileFlash final : public Flash {
   // An existing flash file; its size must be a non-zero multiple of 4 KiB.
   static Result<FileFlash> open(const std::filesystem::path& path, Options options);
   static Result<FileFlash> open(const std::filesystem::path& path) { return open(path, Options{}); }
+  // Takes ownership of an open flash file descriptor (what the bootloader hands the protected app).
+  static Result<FileFlash> adopt(int fd, Options options);
 
   FileFlash() = default;
   FileFlash(FileFlash&& other) noexcept;

@@ -19,11 +19,16 @@ class PowerCutFlash final : public Flash {
  public:
   // cut_at = 0 never cuts (the decorator then only counts writes).
   PowerCutFlash(Flash& inner, uint64_t cut_at, uint64_t seed = 1);
+  // Counts in `*shared_writes` instead of its own counter: the device's processes (bootloader, protected
+  // app) share one count through shared memory, so "the N-th write" means the N-th of the whole device.
+  PowerCutFlash(Flash& inner, uint64_t* shared_writes, uint64_t cut_at, uint64_t seed = 1);
+  PowerCutFlash(const PowerCutFlash&) = delete;  // count_ may point at this object's own counter
+  PowerCutFlash& operator=(const PowerCutFlash&) = delete;
 
   // Called once, right after the half-done operation reached the flash (the sim exits here).
   void on_power_cut(std::function<void()> hook) { hook_ = std::move(hook); }
 
-  uint64_t writes() const { return writes_; }
+  uint64_t writes() const { return *count_; }
   bool power_lost() const { return lost_; }
 
   uint32_t size() const override { return inner_.size(); }
@@ -40,6 +45,7 @@ class PowerCutFlash final : public Flash {
   Flash& inner_;
   uint64_t cut_at_;
   uint64_t writes_ = 0;
+  uint64_t* count_ = &writes_;
   bool lost_ = false;
   std::mt19937_64 random_;
   std::function<void()> hook_;

@@ -1,0 +1,42 @@
+// UserAppProcess: a running user app — the sandboxed child launched from its verified image, the
+// SOCK_SEQPACKET channel it calls the protected app through (fd 3 in the child), and pipes that carry its
+// stdout and stderr into the device log. The child holds nothing else: no flash, no network, no files.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "privota/host/device_config.h"
+#include "privota/host/process_launcher.h"
+
+namespace privota::protected_app {
+
+class Fd {
+ public:
+  Fd() : fd_(-1) {}
+  explicit Fd(int fd) : fd_(fd) {}
+  Fd(Fd&& other) noexcept : fd_(other.release()) {}
+  Fd& operator=(Fd&& other) noexcept;
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  ~Fd();
+  int get() const { return fd_; }
+  int release();
+  void reset();
+
+ private:
+  int fd_;
+};
+
+struct UserAppProcess {
+  host::Child child;
+  Fd channel;  // the protected app's end
+  Fd out;      // read ends of the child's stdout and stderr
+  Fd err;
+};
+
+// Launches `executable` (the payload of the verified user image) in the sandbox of `config`.
+Result<UserAppProcess> launch_user_app(const std::vector<uint8_t>& executable,
+                                       const host::UserAppConfig& config, const std::string& name);
+
+}  // namespace privota::protected_app

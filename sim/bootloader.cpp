@@ -1,0 +1,178 @@
+#include "bootloader.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+#include "chip.h"
+#include "privota/boot_select.h"
+#include "privota/host/app_payload.h"
+#include "privota/host/device_protocol.h"
+#include "privota/host/file_flash.h"
+#include "privota/host/mbedtls_digest.h"
+#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/power_cut_flash.h"
+#include "privota/partition_table.h"
+
+namespace privota::sim {
+namespace {
+
+class Fd {
+ public:
+  explicit Fd(int fd = -1) : fd_(fd) {}
+  ~Fd() {
+    if (fd_ >= 0) close(fd_);
+  }
+  Fd(const Fd&) = delete;
+  Fd& operator=(const Fd&) = delete;
+  int get() const { return fd_; }
+  int release() {
+    const int fd = fd_;
+    fd_ = -1;
+    return fd;
+  }
+
+ private:
+  int fd_;
+};
+
+// The configuration as a sealed memfd: the protected app reads it, nobody can change it under it.
+int config_memfd(const std::string& json) {
+  const int fd = memfd_create("privota-config", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+  if (fd < 0) return -1;
+  if (write(fd, json.data(), json.size()) != static_cast<ssize_t>(json.size()) ||
+      fcntl(fd, F_ADD_SEALS, F_SEAL_WRITE | F_SEAL_GROW | F_SEAL_SHRINK | F_SEAL_SEAL) != 0) {
+    close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+}  // namespace
+
+void Bootloader::say(const std::string& level, const std::string& event, const std::string& message,
+                     nlohmann::json fields) {
+  fields["src"] = "bootloader";
+  fields["level"] = level;
+  fields["event"] = event;
+  fields["msg"] = message;
+  log_.event(fields);
+}
+
+BootResult Bootloader::boot(const host::DeviceConfig& config) {
+  BootResult result;
+  Result<host::FileFlash> file = host::FileFlash::open(flash_);
+  if (!file.is_ok()) {
+    say("error", "flash_error",
+        "cannot open the flash file " + flash_.string() + ": " + file.status().reason());
+    return result;
+  }
+  bool cut = false;
+  host::PowerCutFlash flash(file.value(), &power_.state()->writes, power_.state()->cut_at,
+                            power_.state()->cut_at);
+  flash.on_power_cut([&cut] { cut = true; });
+
+  host::MbedMd5 md5;
+  const Result<PartitionTable> table = PartitionTable::read(flash, md5);
+  if (!table.is_ok()) {
+    say("error", "no_bootable_app",
+        std::string("no valid partition table at 0x8000: ") + table.status().reason());
+    result.kind = BootResult::Kind::kNoBootableApp;
+    return result;
+  }
+  Result<AppSlots> slots = AppSlots::from_table(flash, table.value(), AppLevel::kProtected);
+  if (!slots.is_ok()) {
+    say("error", "no_bootable_app",
+        std::string("partition table has no protected app slots: ") + slots.status().reason());
+    result.kind = BootResult::Kind::kNoBootableApp;
+    return result;
+  }
+  host::MbedSha256 sha;
+  host::MbedSignatureVerifier verifier;
+  std::vector<uint8_t> scratch(kSignatureSectorSize);
+  BootContext context;
+  context.slots = &slots.value();
+  context.policy.scheme =
+      config.secure_boot.enabled ? SignatureScheme::kSecureBootV2 : SignatureScheme::kNone;
+  context.policy.trusted_keys = {config.secure_boot.key_digests.data(),
+                                 config.secure_boot.key_digests.size()};
+  const auto chip = tools::chip_by_name(config.chip);
+  context.policy.limits.expected_chip = chip ? chip->id : ChipId::kAny;
+  context.sha256 = &sha;
+  context.verifier = &verifier;
+  context.scratch = {scratch.data(), scratch.size()};
+  const Result<BootDecision> decision = select_boot_slot(context);
+  if (cut) {
+    say("error", "power_cut", "power cut during a bootloader flash write");
+    result.kind = BootResult::Kind::kPowerCut;
+    return result;
+  }
+  if (!decision.is_ok()) {
+    say("error", "no_bootable_app", std::string("no protected app to boot: ") + decision.status().reason(),
+        {{"error", code_name(decision.status().code())}});
+    result.kind = BootResult::Kind::kNoBootableApp;
+    return result;
+  }
+  const BootDecision& d = decision.value();
+  const AppDescriptor& desc = d.image.info.desc;
+  std::string message = std::string("protected app ") + desc.project_name + " " + desc.version + " in ota_" +
+                        std::to_string(d.slot) + ": " + boot_outcome_name(d.outcome) +
+                        (config.secure_boot.enabled ? " (Secure Boot v2 verified)" : " (secure boot off)");
+  nlohmann::json fields = {{"slot", d.slot},
+                           {"outcome", boot_outcome_name(d.outcome)},
+                           {"project", desc.project_name},
+                           {"version", desc.version},
+                           {"secure_version", desc.secure_version}};
+  if (d.rejected_slot >= 0) {
+    message += std::string(" (gave up on ota_") + std::to_string(d.rejected_slot) + ": " +
+               d.rejected_reason.reason() + ")";
+    fields["rejected_slot"] = d.rejected_slot;
+    fields["rejected_reason"] = d.rejected_reason.reason();
+  }
+  say("info", "boot", message, fields);
+
+  Result<std::vector<uint8_t>> payload = host::read_app_payload(slots->slots[d.slot], d.image.info);
+  if (!payload.is_ok()) {
+    say("error", "no_bootable_app",
+        std::string("protected image has no payload: ") + payload.status().reason());
+    result.kind = BootResult::Kind::kNoBootableApp;
+    return result;
+  }
+  Fd flash_fd(::open(flash_.c_str(), O_RDWR | O_CLOEXEC));
+  Fd config_fd(config_memfd(config.to_json()));
+  int log_pipe[2];
+  if (flash_fd.get() < 0 || config_fd.get() < 0 || pipe2(log_pipe, O_CLOEXEC) != 0) {
+    say("error", "handover_failed", "cannot prepare the protected app's fds");
+    return result;
+  }
+  Fd log_read(log_pipe[0]);
+  Fd log_write(log_pipe[1]);
+  host::LaunchOptions options;
+  options.argv = {"protected",
+                  "--boot-slot",
+                  std::to_string(d.slot),
+                  "--secure-version",
+                  std::to_string(desc.secure_version),
+                  "--version",
+                  desc.version};
+  options.fds = {{flash_fd.get(), host::kProtectedFlashFd},
+                 {config_fd.get(), host::kProtectedConfigFd},
+                 {log_write.get(), host::kProtectedLogFd},
+                 {power_.fd(), host::kProtectedPowerFd}};
+  Result<host::Child> child = host::launch_from_memory(payload.value(), options);
+  if (!child.is_ok()) {
+    say("error", "handover_failed",
+        std::string("the protected app did not start: ") + child.status().reason(),
+        {{"errno", child.status().detail()}});
+    return result;
+  }
+  result.kind = BootResult::Kind::kStarted;
+  result.protected_app = std::move(child.value());
+  result.log_fd = log_read.release();
+  return result;
+}
+
+}  // namespace privota::sim

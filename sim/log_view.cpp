@@ -1,0 +1,38 @@
+#include "log_view.h"
+
+#include <fmt/format.h>
+
+namespace privota::sim {
+
+void LogView::line(const std::string& text) {
+  nlohmann::json event;
+  try {
+    event = nlohmann::json::parse(text);
+  } catch (const nlohmann::json::parse_error&) {
+    event = {{"src", "protected"}, {"level", "info"}, {"event", "raw"}, {"msg", text}};
+  }
+  if (!event.is_object()) event = {{"src", "protected"}, {"level", "info"}, {"event", "raw"}, {"msg", text}};
+  this->event(event);
+}
+
+void LogView::event(const nlohmann::json& e) {
+  const auto ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_)
+          .count();
+  if (format_ == LogFormat::kJson) {
+    nlohmann::json stamped = e;
+    stamped["boot"] = boot_;
+    stamped["t_ms"] = ms;
+    std::fputs((stamped.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), out_);
+  } else {
+    const std::string level = e.value("level", "info");
+    const std::string mark = level == "error" ? "!! " : level == "warn" ? "!  " : "   ";
+    std::fputs(fmt::format("[boot {} {:7.3f}s] {}{:<10} {}\n", boot_, static_cast<double>(ms) / 1000.0, mark,
+                           e.value("src", "?"), e.value("msg", ""))
+                   .c_str(),
+               out_);
+  }
+  std::fflush(out_);
+}
+
+}  // namespace privota::sim

@@ -1,0 +1,58 @@
+// privota-sim: runs a whole simulated device from its flash file — the bootloader, the protected app and
+// the sandboxed user app as separate processes — through boots, updates, rollbacks and power cuts.
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "device_runner.h"
+
+int main(int argc, char** argv) {
+  using namespace privota;
+  CLI::App app{
+      "privota-sim: a simulated ESP device with privilege separation. Power on = the bootloader verifies "
+      "and\n"
+      "starts the protected app from ota_0/ota_1, which verifies and starts the user app from user_0/user_1\n"
+      "in a sandbox and serves its system calls. A reboot starts the chain again; only the flash persists.\n"
+      "\n"
+      "Exit codes of `run`: 0 halted normally (the user app ended, nothing pending), 1 bad usage, config or\n"
+      "flash file, 2 no bootable app, 3 power cut (run again to power the device back on), 4 --max-boots\n"
+      "reached."};
+  app.require_subcommand(1);
+  sim::RunOptions options;
+  std::string config_path;
+  std::string log = "text";
+  CLI::App* run = app.add_subcommand("run", "Power the device on and run it until it halts");
+  run->add_option("flash", options.flash, "the device's flash file (privota flash new ...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option("--config", config_path, "device configuration (privota config new ...)")
+      ->required()
+      ->check(CLI::ExistingFile);
+  run->add_option(
+      "--power-cut-at", options.power_cut_at,
+      "cut the power during the N-th flash write (program or erase) of this run, counted over all "
+      "boots and processes; the sim then exits 3");
+  run->add_option("--max-boots", options.max_boots, "stop after this many boots (exit 4)")
+      ->capture_default_str();
+  run->add_option("--log", log, "text (for people) or json (one event per line)")
+      ->check(CLI::IsMember({"text", "json"}))
+      ->capture_default_str();
+  run->add_option("--user-arg", options.user_args, "an argument for the user app (repeatable)")
+      ->allow_extra_args(false);
+  run->add_option("--protected-update", options.protected_update_url,
+                  "the device owner asks the protected app to update itself from this URL on this power-on");
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    return app.exit(e) == 0 ? 0 : static_cast<int>(sim::SimExit::kUsage);
+  }
+  options.log = log == "json" ? sim::LogFormat::kJson : sim::LogFormat::kText;
+  try {
+    options.config = host::DeviceConfig::load(config_path);
+  } catch (const host::ConfigError& e) {
+    std::cerr << "privota-sim: " << config_path << ": " << e.what() << "\n";
+    return static_cast<int>(sim::SimExit::kUsage);
+  }
+  return static_cast<int>(sim::run_device(options));
+}

@@ -1,0 +1,48 @@
+// EventLog: the device's log, one JSON object per line on a pipe to the sim, which adds the boot number and
+// time and renders it (privota-sim --log text|json). Machine-readable on purpose: tests and the demo check
+// what happened by event name and fields, never by parsing prose.
+//
+//   {"src":"protected","level":"info","event":"user_started","msg":"hello 1.0.0 from user_0 (trial)",
+//    "slot":0,...}
+#pragma once
+
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+namespace privota::host {
+
+enum class LogLevel { kError, kWarn, kInfo, kDebug };
+
+const char* log_level_name(LogLevel level);
+
+class EventLog {
+ public:
+  // Writes to `fd` (not owned). -1: discard.
+  EventLog(int fd, std::string source) : fd_(fd), source_(std::move(source)) {}
+
+  // `fields` (a JSON object or null) are merged into the line. Thread-safe; a line is written whole.
+  void emit(LogLevel level, std::string_view event, std::string_view message,
+            const nlohmann::json& fields = nullptr);
+  void info(std::string_view event, std::string_view message, const nlohmann::json& fields = nullptr) {
+    emit(LogLevel::kInfo, event, message, fields);
+  }
+  void warn(std::string_view event, std::string_view message, const nlohmann::json& fields = nullptr) {
+    emit(LogLevel::kWarn, event, message, fields);
+  }
+  void error(std::string_view event, std::string_view message, const nlohmann::json& fields = nullptr) {
+    emit(LogLevel::kError, event, message, fields);
+  }
+  // As `emit`, with another source (the protected app logs for the user app as "user").
+  void emit_as(std::string_view source, LogLevel level, std::string_view event, std::string_view message,
+               const nlohmann::json& fields = nullptr);
+
+ private:
+  int fd_;
+  std::string source_;
+  std::mutex mutex_;
+};
+
+}  // namespace privota::host
