@@ -384,7 +384,14 @@ TEST_F(CurlTransportHostile, StreamsAHugeBodyInBoundedMemory) {
   EXPECT_TRUE(pattern_ok);
   EXPECT_GT(transport.peak_buffered(), 0u);
   EXPECT_LE(transport.peak_buffered(), 4096u);
-  EXPECT_LT(resident_peak - resident_before, 2u * 1024 * 1024);  // far below the 8 MiB that went through
+#if !defined(__SANITIZE_ADDRESS__)
+  // The whole process, libcurl and OpenSSL included, stays far below the 8 MiB that went through. (Not under
+  // ASan: its quarantine keeps freed blocks, so there RSS grows with what was ever allocated, e.g. the copy
+  // libcurl makes of the chunk it holds back during each pause.)
+  EXPECT_LT(resident_peak - resident_before, 2u * 1024 * 1024);
+#else
+  (void)resident_peak;
+#endif
 }
 
 }  // namespace
