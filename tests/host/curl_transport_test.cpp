@@ -310,6 +310,39 @@ TEST_F(CurlTransportHostile, AStalledBodyTimesOutAfterTheStallTimeout) {
   EXPECT_LT(took, 3.0);
 }
 
+TEST_F(CurlTransportHostile, AServerThatNeverAnswersTimesOut) {
+  CurlTransportOptions options = trusting(TestPki::get().ca_text());
+  options.connect_timeout_ms = 500;
+  options.stall_timeout_ms = 500;
+  CurlTransport transport(options);
+  const auto start = Clock::now();
+  const Fetched f = fetch(transport, server_.url("silent-head"));
+  const double took = seconds_since(start);
+  EXPECT_FALSE(f.opened);
+  EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_GT(took, 0.4);
+  EXPECT_LT(took, 2.5);  // connect timeout + stall timeout at most, with slack
+}
+
+TEST_F(CurlTransportHostile, KeepsHeadersThatFitAndDropsOrFlagsLongerOnes) {
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const struct {
+    size_t etag_length, location_length;
+    bool etag_kept, location_kept;
+  } rows[] = {{kMaxValidatorLength, kMaxLocationLength, true, true},
+              {kMaxValidatorLength + 1, kMaxLocationLength + 1, false, false}};
+  for (const auto& row : rows) {
+    const std::string path =
+        "headers/" + std::to_string(row.etag_length) + "/" + std::to_string(row.location_length);
+    const Fetched f = fetch(transport, server_.url(path));
+    ASSERT_TRUE(f.status.is_ok()) << path << ": " << f.status.reason();
+    EXPECT_EQ(f.head.status, 302);
+    EXPECT_EQ(strlen(f.head.etag), row.etag_kept ? row.etag_length : 0) << path;
+    EXPECT_EQ(strlen(f.head.location), row.location_kept ? row.location_length : 0) << path;
+    EXPECT_EQ(f.head.location_too_long, !row.location_kept) << path;
+  }
+}
+
 TEST_F(CurlTransportHostile, OneByteEvery50MsIsNoStall) {
   CurlTransportOptions options = trusting(TestPki::get().ca_text());
   options.stall_timeout_ms = 1000;

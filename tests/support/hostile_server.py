@@ -6,6 +6,8 @@
   /reset            Content-Length 10000, sends 4000 bytes, resets the connection (RST)
   /stall            Content-Length 10000, sends 100 bytes, then silence
   /drip             Content-Length 40, one byte every 50 ms
+  /silent-head      reads the request, never answers
+  /headers/E/L      302 with an ETag of E characters and a Location of L characters
   /no-length        no Content-Length, 5000 bytes, close-delimited
   /huge             Content-Length 8 MiB of pattern(i) = i % 251
   /file/NAME        ROOT/NAME with a stable ETag; honours "Range: bytes=N-" and If-Range
@@ -91,6 +93,12 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(BODY[i:i + 1])
                 self.wfile.flush()
                 time.sleep(0.05)
+        elif path == "/silent-head":
+            time.sleep(60)
+        elif path.startswith("/headers/"):
+            etag_length, location_length = (int(n) for n in path.split("/")[2:4])
+            self.head(302, [("ETag", '"' + "e" * (etag_length - 2) + '"'),
+                            ("Location", "/" + "l" * (location_length - 1)), ("Content-Length", "0")])
         elif path == "/no-length":
             self.close_connection = True
             self.head(200, [("Connection", "close")])

@@ -90,7 +90,8 @@ class NginxServer {
 };
 
 // tests/support/hostile_server.py on a free loopback port: /truncated, /long-length, /reset, /stall,
-// /drip, /no-length, /huge (8 MiB of byte i = i % 251), /file/NAME and /changing/NAME from `root`.
+// /drip, /silent-head, /headers/E/L, /no-length, /huge (8 MiB of byte i = i % 251), /file/NAME and
+// /changing/NAME from `root` (see the script for what each does).
 class HostileServer {
  public:
   explicit HostileServer(const std::filesystem::path& root);
