@@ -29,7 +29,7 @@ constexpr int kPollMs = 50;
 std::string describe(const host::ExitStatus& exit) {
   if (exit.kind == host::ExitStatus::Kind::kSignaled) {
     const char* name = sigabbrev_np(exit.signal);
-    return std::string("killed by SIG") + (name != nullptr ? name : std::to_string(exit.signal));
+    return std::string("was killed by SIG") + (name != nullptr ? name : std::to_string(exit.signal));
   }
   return "exited with code " + std::to_string(exit.code);
 }
@@ -272,10 +272,13 @@ ProtectedApp::Next ProtectedApp::supervise() {
       // Serve everything that is waiting, so a flood of garbage cannot starve the checks below for long.
       for (int i = 0; i < 64 && server_; ++i) {
         const SyscallServer::Outcome outcome = server_->serve_one(*this);
-        if (outcome == SyscallServer::Outcome::kMalformed) {
+        // The first few in full, then one line per 500: a flood must not flood the log.
+        const uint32_t n = server_->malformed();
+        if (outcome == SyscallServer::Outcome::kMalformed && (n <= 5 || n % 500 == 0)) {
           log_.warn("malformed_frame",
-                    std::string("refused a malformed system-call frame: ") + server_->last_refusal(),
-                    {{"count", server_->malformed()}, {"reason", server_->last_refusal()}});
+                    std::string("refused malformed system-call frame #") + std::to_string(n) + ": " +
+                        server_->last_refusal(),
+                    {{"count", n}, {"reason", server_->last_refusal()}});
         }
         if (outcome == SyscallServer::Outcome::kClosed) break;
         pollfd more{process_->channel.get(), POLLIN, 0};
@@ -300,6 +303,7 @@ ProtectedApp::Next ProtectedApp::supervise() {
     const Result<host::ExitStatus> exit = process_->child.wait(std::chrono::milliseconds(0));
     if (exit.is_ok() && !exit->running()) {
       const host::ExitStatus status = exit.value();
+      malformed_ = server_ ? server_->malformed() : 0;
       stop_user_app();
       return on_user_exit(status);
     }
@@ -318,8 +322,13 @@ ProtectedApp::Next ProtectedApp::supervise() {
 }
 
 ProtectedApp::Next ProtectedApp::on_user_exit(const host::ExitStatus& exit) {
-  log_.info("user_exited", "user app " + describe(exit),
-            {{"code", exit.code}, {"signal", exit.signal}, {"crash", is_crash(exit)}});
+  log_.info("user_exited",
+            "user app " + describe(exit) +
+                (malformed_ > 0 ? " (" + std::to_string(malformed_) + " malformed frames refused)" : ""),
+            {{"code", exit.code},
+             {"signal", exit.signal},
+             {"crash", is_crash(exit)},
+             {"malformed_frames", malformed_}});
   if (on_trial()) return fail_trial("it " + describe(exit) + " before confirming itself");
   if (!is_crash(exit)) return after_user_app();
   ++crashes_;

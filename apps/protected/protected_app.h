@@ -74,6 +74,7 @@ class ProtectedApp final : public SyscallHandler {
   std::optional<OtaService> ota_;
   bool confirmed_ = false;  // the running user app called ota_mark_valid this boot
   uint32_t crashes_ = 0;
+  uint32_t malformed_ = 0;  // frames the last user app process sent that did not decode
   std::chrono::steady_clock::time_point launched_at_;
   std::optional<std::chrono::steady_clock::time_point> reboot_at_;
   Next requested_ = Next::kKeepRunning;  // by a system call (restart / mark_invalid_and_reboot)

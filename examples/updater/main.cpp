@@ -1,5 +1,7 @@
 // updater: confirms itself, asks the protected app to install the user app at argv[1], and prints the job's
-// progress until it ends. Exit: 0 done, 1 failed or cancelled, 2 usage, 3 the channel failed.
+// progress until it ends. Exit: 0 once the job has ended, whatever its outcome (a refused or failed update is
+// news, not a crash: the protected app would restart a crashed app, which would ask again); 2 usage; 3 the
+// channel to the protected app failed.
 #include <stdio.h>
 #include <time.h>
 
@@ -54,7 +56,7 @@ void print_progress(const privota_ota_status_t& s) {
 
 int fail(const char* what, int err) {
   fprintf(stderr, "updater: %s: %s\n", what, privota_error_name(err));
-  return err < 0 ? 3 : 1;
+  return err < 0 ? 3 : 0;
 }
 
 }  // namespace
@@ -65,7 +67,8 @@ int main(int argc, char** argv) {
     return 2;
   }
   int err = privota_ota_mark_valid();
-  if (err != PRIVOTA_OK) return fail("ota_mark_valid", err);
+  if (err != PRIVOTA_OK)
+    return fail("ota_mark_valid", err) == 3 ? 3 : 1;  // an app that cannot confirm is broken
   uint32_t job = 0;
   if ((err = privota_ota_start(argv[1], &job)) != PRIVOTA_OK) return fail("ota_start", err);
   printf("updater: job %u: %s\n", job, argv[1]);
@@ -89,5 +92,5 @@ int main(int argc, char** argv) {
   }
   printf("updater: job %u %s: %s (%s)\n", job, state_name(status.state), privota_error_name(status.error),
          status.reason);
-  return 1;
+  return 0;
 }

@@ -640,14 +640,14 @@ TEST(UserSdkExamples, UpdaterPrintsProgressUntilDone) {
   }
 }
 
-TEST(UserSdkExamples, UpdaterReportsARefusedUpdate) {
+TEST(UserSdkExamples, UpdaterReportsARefusedUpdateAndEndsNormally) {
   const ExampleRun run = run_example("updater", {"http://evil.example/x.bin"}, [](FakeProtectedApp& f) {
     f.answer = [](const Frame& q, Frame& r) {
       if (q.call == Call::kOtaStart) r.status = Code::kUntrusted;
       return FakeProtectedApp::Reply{};
     };
   });
-  EXPECT_TRUE(run.exit.exited && run.exit.code == 1) << run.exit.out;
+  EXPECT_TRUE(run.exit.exited && run.exit.code == 0) << run.exit.out;
   EXPECT_TRUE(contains(run.exit.out, "ota_start: untrusted")) << run.exit.out;
 }
 

@@ -179,7 +179,10 @@ constexpr int kAllowed[] = {
     // signals, time, waiting
     SCMP_SYS(rt_sigaction), SCMP_SYS(rt_sigprocmask), SCMP_SYS(rt_sigreturn), SCMP_SYS(sigaltstack),
     SCMP_SYS(clock_gettime), SCMP_SYS(clock_getres), SCMP_SYS(gettimeofday), SCMP_SYS(nanosleep),
-    SCMP_SYS(clock_nanosleep), SCMP_SYS(futex), SCMP_SYS(sched_yield),
+    SCMP_SYS(clock_nanosleep), SCMP_SYS(futex), SCMP_SYS(sched_yield), SCMP_SYS(pause),
+    SCMP_SYS(rt_sigsuspend),
+    // waiting for children it cannot have (fork is refused): harmless, and libc calls it after a failed fork
+    SCMP_SYS(wait4), SCMP_SYS(waitid),
     // identity (read only)
     SCMP_SYS(getpid), SCMP_SYS(gettid), SCMP_SYS(getppid), SCMP_SYS(getuid), SCMP_SYS(geteuid),
     SCMP_SYS(getgid), SCMP_SYS(getegid),
@@ -250,6 +253,10 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(kill), SCMP_A0(SCMP_CMP_EQ, self));
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(tgkill), SCMP_A0(SCMP_CMP_EQ, self));
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(tkill), SCMP_A0(SCMP_CMP_EQ, self));
+  // Any other target (the protected app, a process group, -1 = everyone) fails with EPERM, so the attempt
+  // is seen and logged instead of ending the app.
+  for (int nr : {SCMP_SYS(kill), SCMP_SYS(tgkill), SCMP_SYS(tkill)})
+    filter.add(SCMP_ACT_ERRNO(EPERM), nr, SCMP_A0(SCMP_CMP_NE, self));
 
   // glibc reads RLIMIT_STACK at start-up: reading any limit is fine, setting none is.
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
