@@ -20,6 +20,28 @@ const char* level_name(AppLevel level) {
   return level == AppLevel::kUser ? "user" : "protected";
 }
 
+// The image this level rolled back, if the passive slot still holds it: the older select entry chose that
+// slot and it ended INVALID, ABORTED or still PENDING_VERIFY (its trial never confirmed).
+std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_slot, TrustPolicy policy) {
+  const Result<OtaDataView> view = read_ota_data(slots.select);
+  if (!view.is_ok() || view->active < 0) return std::nullopt;
+  const OtaSelectEntry& older = view->entries[1 - view->active];
+  if (!older.valid() || older.ota_seq >= view->entries[view->active].ota_seq) return std::nullopt;
+  const uint32_t slot = (older.ota_seq - 1) % slots.slot_count;
+  const auto state = static_cast<OtaState>(older.ota_state);
+  if (slot == running_slot ||
+      (state != OtaState::kInvalid && state != OtaState::kAborted && state != OtaState::kPendingVerify))
+    return std::nullopt;
+  host::MbedSha256 sha;
+  host::MbedSignatureVerifier verifier;
+  std::vector<uint8_t> scratch(kSignatureSectorSize);
+  policy.limits.max_image_size = slots.slots[slot].size();
+  const Result<SignedImage> image =
+      verify_signed_image(slots.slots[slot], policy, sha, verifier, {scratch.data(), scratch.size()});
+  if (!image.is_ok()) return std::nullopt;
+  return image->info.desc;
+}
+
 // Publishes the job's progress for ota_status and the log; answers the cancel question.
 class OtaService::Observer final : public JobObserver {
  public:
@@ -136,6 +158,7 @@ void OtaService::run(Request r, uint32_t id) {
   // lives on this thread's heap rather than its stack.
   Result<AppSlots> slots = AppSlots::from_table(*s_.flash, s_.table, r.level);
   std::unique_ptr<OtaJob> job;
+  std::optional<AppDescriptor> rejected;
   if (!slots.is_ok()) {
     outcome = slots.status();
   } else {
@@ -146,6 +169,8 @@ void OtaService::run(Request r, uint32_t id) {
     c.policy = s_.trust->policy(r.level);
     const Result<OtaDataView> view = read_ota_data(slots->select);
     c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
+    rejected = rejected_image(slots.value(), r.running_slot, c.policy);
+    c.rejected = rejected ? &*rejected : nullptr;
     c.url_policy = &url_policy_;
     c.sha256 = &sha;
     c.verifier = &verifier;

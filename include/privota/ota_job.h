@@ -7,7 +7,8 @@
 // - Refuses early, before anything is erased: a Content-Length larger than the passive slot or not a whole
 //   signed image (kLimitExceeded, kBadLength); from the first 288 bytes (image header, first segment header,
 //   app descriptor): another chip (kWrongChip), secure_version below the anti-rollback floor (kRollback), a
-//   version not newer than the running app's (kNotNewer, see app_version.h).
+//   version not newer than the running app's (kNotNewer, see app_version.h), the very image this level just
+//   rolled back (kRollback).
 // - Streams into OtaWriter (passive slot only), then finish() verifies the slot and activate() selects it.
 // - Redirects: followed up to config.max_redirects (kTooManyRedirects); every target must pass the URL
 // policy.
@@ -86,6 +87,9 @@ struct OtaJobContext {
   uint32_t running_slot = 0;
   // The running user app's descriptor: an update must be newer. nullptr when none runs (anything goes).
   const AppDescriptor* running = nullptr;
+  // The image this level last rolled back (its trial failed), still in the passive slot: the same image
+  // (version and ELF hash) is refused with kRollback. nullptr when there is none.
+  const AppDescriptor* rejected = nullptr;
   // User-app certificate scheme, CA, expected chip; min_secure_version = the uotadata floor.
   TrustPolicy policy;
   const UrlPolicy* url_policy = nullptr;  // for redirect targets

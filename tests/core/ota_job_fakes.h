@@ -190,6 +190,7 @@ struct JobRig {
   FakeObserver observer;
   UrlPolicy url_policy;
   AppDescriptor running;
+  const AppDescriptor* rejected = nullptr;
   host::MbedSha256 sha;
   host::MbedSignatureVerifier verifier;
   std::vector<uint8_t> buffer = std::vector<uint8_t>(kSignatureSectorSize);
@@ -210,6 +211,7 @@ struct JobRig {
     c.slots = &device.slots(AppLevel::kUser);
     c.running_slot = 0;
     c.running = &running;
+    c.rejected = rejected;
     c.policy = device.policy(AppLevel::kUser);
     c.policy.min_secure_version = device.floor(AppLevel::kUser);
     c.url_policy = &url_policy;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include <cstdio>
 #include <numeric>
 
@@ -313,6 +315,35 @@ TEST(OtaJob, RefusesBeforeAnyErase) {
     EXPECT_EQ(rig.last.attempts, 1u);
     EXPECT_EQ(rig.booted_version(), "1.0.0");
   }
+}
+
+// The descriptor of an image's first bytes, as the protected app reads it from a rolled-back slot.
+AppDescriptor descriptor_of(const std::vector<uint8_t>& image) {
+  AppDescriptor desc;
+  const uint8_t* d = image.data() + kImageHeaderSize + kSegmentHeaderSize;
+  std::memcpy(desc.version, d + 16, 32);
+  std::memcpy(desc.app_elf_sha256, d + 144, sizeof desc.app_elf_sha256);
+  return desc;
+}
+
+TEST(OtaJob, RefusesTheImageThisDeviceRolledBackBeforeAnyErase) {
+  JobRig rig;
+  const AppDescriptor rejected = descriptor_of(rig.transport.file);
+  rig.rejected = &rejected;
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kRollback) << status.reason();
+  EXPECT_STREQ(status.reason(), "this image failed its trial on this device and was rolled back");
+  EXPECT_EQ(rig.counting.erases, 0u);
+  EXPECT_EQ(rig.counting.programs, 0u);
+}
+
+TEST(OtaJob, AcceptsAFixedBuildOfTheVersionThatWasRolledBack) {
+  JobRig rig;
+  AppDescriptor rejected = descriptor_of(rig.transport.file);
+  rejected.app_elf_sha256[0] ^= 0xFF;  // same version text, another build
+  rig.rejected = &rejected;
+  EXPECT_TRUE(rig.run().is_ok());
+  EXPECT_TRUE(rig.selected_new());
 }
 
 struct BodyRow {

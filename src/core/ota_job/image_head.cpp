@@ -25,11 +25,13 @@ Result<ImageHead> parse_image_head(ConstByteSpan bytes) {
   ImageHead head;
   head.chip_id = load_le16(p + 12);
   head.secure_version = load_le32(desc + 4);
-  memcpy(head.version, desc + 16, sizeof head.version - 1);  // esp_app_desc_t.version[32] at +16
+  memcpy(head.version, desc + 16, sizeof head.version - 1);             // esp_app_desc_t.version[32] at +16
+  memcpy(head.app_elf_sha256, desc + 144, sizeof head.app_elf_sha256);  // app_elf_sha256[32] at +144
   return head;
 }
 
-Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running) {
+Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running,
+                        const AppDescriptor* rejected) {
   const ChipId chip = policy.limits.expected_chip;
   if (chip != ChipId::kAny && head.chip_id != static_cast<uint16_t>(chip))
     return Status::error(Code::kWrongChip, "image is built for another chip", head.chip_id);
@@ -38,6 +40,11 @@ Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const 
                          head.secure_version);
   if (running != nullptr && !app_version_is_newer(head.version, running->version))
     return Status::error(Code::kNotNewer, "image version is not newer than the running app's");
+  // Installing again the image whose trial just failed would fail the same way, for ever (ESP-IDF's
+  // esp_ota_get_last_invalid_partition() advice): a fixed build has another ELF hash, or a new version.
+  if (rejected != nullptr && strcmp(head.version, rejected->version) == 0 &&
+      memcmp(head.app_elf_sha256, rejected->app_elf_sha256, sizeof head.app_elf_sha256) == 0)
+    return Status::error(Code::kRollback, "this image failed its trial on this device and was rolled back");
   return Status::ok();
 }
 

@@ -17,13 +17,16 @@ struct ImageHead {
   uint16_t chip_id = 0;
   uint32_t secure_version = 0;
   char version[33] = {};
+  uint8_t app_elf_sha256[32] = {};
 };
 
 // kTruncated when fewer than kImageHeadSize bytes are given, kBadMagic / kBadLength for a head that is not
 // an app image's.
 Result<ImageHead> parse_image_head(ConstByteSpan bytes);
 
-// kWrongChip, kRollback or kNotNewer (app_version.h), checked in that order. `running` may be nullptr.
-Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running);
+// kWrongChip, kRollback or kNotNewer (app_version.h), checked in that order; then kRollback again for the
+// very image (same version and ELF hash) that `rejected` describes. `running` and `rejected` may be nullptr.
+Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running,
+                        const AppDescriptor* rejected);
 
 }  // namespace privota

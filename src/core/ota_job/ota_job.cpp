@@ -132,7 +132,7 @@ Status OtaJob::prepare_resume() {
   FlashRegion& slot = c_.slots->slots[writer_.passive_slot()];
   PRIVOTA_TRY(slot.read(0, c_.buffer.first(kImageHeadSize)));
   PRIVOTA_ASSIGN_OR_RETURN(const ImageHead head, parse_image_head(c_.buffer.first(kImageHeadSize)));
-  PRIVOTA_TRY(check_image_head(head, c_.policy, c_.running));
+  PRIVOTA_TRY(check_image_head(head, c_.policy, c_.running, c_.rejected));
   PRIVOTA_TRY(writer_.resume(journal_.total_size, from));
   image_size_ = journal_.total_size;
   progress_.bytes_total = image_size_;

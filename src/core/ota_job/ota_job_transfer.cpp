@@ -158,7 +158,7 @@ Status OtaJob::consume(size_t n) {
 // The head is in: refuse early, or journal the job and start writing (the first erase comes after).
 Status OtaJob::begin_image() {
   PRIVOTA_ASSIGN_OR_RETURN(const ImageHead head, parse_image_head(c_.buffer.first(head_fill_)));
-  PRIVOTA_TRY(check_image_head(head, c_.policy, c_.running));
+  PRIVOTA_TRY(check_image_head(head, c_.policy, c_.running, c_.rejected));
   PRIVOTA_ASSIGN_OR_RETURN(journal_index_, open_journal(*c_.slots, c_.running_slot, journal_));
   journal_open_ = true;
   PRIVOTA_TRY(writer_.begin(image_size_));
