@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <memory>
 
 #include "bootloader.h"
 #include "privota/host/device_protocol.h"
@@ -64,6 +66,16 @@ SimExit run_device(const RunOptions& options) {
   if (!power.is_ok()) {
     say(log, "error", "sim_error", std::string("cannot set up the power supply: ") + power.status().reason());
     return SimExit::kUsage;
+  }
+  log.set_write_counter(&power->state()->writes);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> events(nullptr, std::fclose);
+  if (!options.events.empty()) {
+    events.reset(std::fopen(options.events.c_str(), "a"));
+    if (!events) {
+      say(log, "error", "sim_error", "cannot open the events file " + options.events.string());
+      return SimExit::kUsage;
+    }
+    log.set_events_file(events.get());
   }
   Bootloader bootloader(options.flash, power.value(), log);
   host::DeviceConfig config = options.config;

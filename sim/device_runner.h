@@ -28,6 +28,7 @@ struct RunOptions {
   uint64_t power_cut_at = 0;  // 0: never
   uint32_t max_boots = 10;
   LogFormat log = LogFormat::kText;
+  std::filesystem::path events;  // also every event as JSON lines here (empty: no)
   std::vector<std::string> user_args;
   std::string protected_update_url;
 };

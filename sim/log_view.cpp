@@ -19,11 +19,17 @@ void LogView::event(const nlohmann::json& e) {
   const auto ms =
       std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start_)
           .count();
+  nlohmann::json stamped = e;
+  stamped["boot"] = boot_;
+  stamped["t_ms"] = ms;
+  if (writes_ != nullptr) stamped["flash_writes"] = *writes_;
+  const std::string json = stamped.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  if (events_ != nullptr) {
+    std::fputs(json.c_str(), events_);
+    std::fflush(events_);
+  }
   if (format_ == LogFormat::kJson) {
-    nlohmann::json stamped = e;
-    stamped["boot"] = boot_;
-    stamped["t_ms"] = ms;
-    std::fputs((stamped.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n").c_str(), out_);
+    std::fputs(json.c_str(), out_);
   } else {
     const std::string level = e.value("level", "info");
     const std::string mark = level == "error" ? "!! " : level == "warn" ? "!  " : "   ";

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <cstdio>
 #include <string>
 
@@ -17,6 +18,11 @@ class LogView {
   LogView(LogFormat format, std::FILE* out) : format_(format), out_(out) {}
 
   void set_boot(int boot) { boot_ = boot; }
+  // Also write every event as JSON to `events` (privota-sim --events FILE), whatever the format on `out`.
+  void set_events_file(std::FILE* events) { events_ = events; }
+  // The device's flash write counter, stamped on every JSON event as "flash_writes" (as read when the sim
+  // shows the event: a point to aim --power-cut-at at).
+  void set_write_counter(const uint64_t* writes) { writes_ = writes; }
   // One line as the protected app wrote it; a line that is not JSON is shown as it is.
   void line(const std::string& text);
   void event(const nlohmann::json& event);
@@ -25,6 +31,8 @@ class LogView {
   LogFormat format_;
   std::FILE* out_;
   int boot_ = 0;
+  std::FILE* events_ = nullptr;
+  const uint64_t* writes_ = nullptr;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -38,6 +38,9 @@ int main(int argc, char** argv) {
   run->add_option("--log", log, "text (for people) or json (one event per line)")
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
+  run->add_option("--events", options.events,
+                  "also append every event as one JSON line to this file (with --log text: readable and "
+                  "checkable at once)");
   run->add_option("--user-arg", options.user_args, "an argument for the user app (repeatable)")
       ->allow_extra_args(false);
   run->add_option("--protected-update", options.protected_update_url,

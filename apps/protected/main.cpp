@@ -4,6 +4,8 @@
 // It is not meant to be run by hand: without its fds it exits with kExitBadHandover and says why.
 #include <unistd.h>
 
+#include <atomic>
+
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -82,8 +84,13 @@ int main(int argc, char** argv) {
   // on the spot, with the interrupted operation half done, like a chip losing power.
   host::PowerCutFlash cut(file.value(), &power->state()->writes, power->state()->cut_at,
                           power->state()->cut_at);
+  static std::atomic<uint32_t> job_position{0};
   cut.on_power_cut([&log] {
-    log.error("power_cut", "power cut during a flash write");
+    const uint32_t at = job_position.load();
+    log.error("power_cut",
+              "power cut during a flash write" +
+                  (at > 0 ? " (OTA job at byte " + std::to_string(at) + ")" : std::string()),
+              {{"job_position", at}});
     _exit(host::kExitPowerCut);
   });
   protected_app::LockedFlash flash(cut);
@@ -92,7 +99,7 @@ int main(int argc, char** argv) {
   Result<PartitionTable> table = PartitionTable::read(flash, md5);
   if (!table.is_ok()) bad_handover(std::string("partition table: ") + table.status().reason());
   try {
-    protected_app::ProtectedApp app(flash, table.value(), config, log, boot);
+    protected_app::ProtectedApp app(flash, table.value(), config, log, boot, &job_position);
     return app.run();
   } catch (const host::ConfigError& e) {
     log.error("bad_config", e.what());

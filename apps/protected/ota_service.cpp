@@ -52,6 +52,7 @@ class OtaService::Observer final : public JobObserver {
       std::lock_guard<std::mutex> lock(service_.mutex_);
       service_.status_.progress = progress;
     }
+    if (service_.s_.position_probe != nullptr) service_.s_.position_probe->store(progress.bytes_done);
     const bool state_changed = progress.state != last_.state;
     // Progress lines at state changes and every quarter, not every chunk: the log is for people.
     const uint32_t quarter = progress.bytes_total == 0 ? 0 : progress.bytes_done * 4 / progress.bytes_total;

@@ -55,7 +55,7 @@ Result<SignedImage> verify_slot(AppSlots& slots, uint32_t slot, TrustPolicy poli
 }  // namespace
 
 ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::DeviceConfig& config,
-                           host::EventLog& log, Boot boot)
+                           host::EventLog& log, Boot boot, std::atomic<uint32_t>* position_probe)
     : flash_(flash),
       table_(std::move(table)),
       config_(config),
@@ -70,6 +70,7 @@ ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::Devic
   setup.trust = &trust_;
   setup.log = &log_;
   setup.wake_fd = wake_.get();
+  setup.position_probe = position_probe;
   ota_.emplace(std::move(setup));
 }
 

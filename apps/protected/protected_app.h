@@ -8,6 +8,7 @@
 // and returns the exit code that tells the bootloader what the device does next (device_protocol.h).
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <optional>
 #include <string>
@@ -31,8 +32,9 @@ struct Boot {
 
 class ProtectedApp final : public SyscallHandler {
  public:
+  // `position_probe`: see OtaService::Setup (may be null).
   ProtectedApp(Flash& flash, PartitionTable table, const host::DeviceConfig& config, host::EventLog& log,
-               Boot boot);
+               Boot boot, std::atomic<uint32_t>* position_probe = nullptr);
   ~ProtectedApp();
 
   // Runs the device until it halts or reboots; returns the exit code (device_protocol.h).

@@ -1,7 +1,7 @@
-// updater: confirms itself, asks the protected app to install the user app at argv[1], and prints the job's
-// progress until it ends. Exit: 0 once the job has ended, whatever its outcome (a refused or failed update is
-// news, not a crash: the protected app would restart a crashed app, which would ask again); 2 usage; 3 the
-// channel to the protected app failed.
+// updater: confirms itself, says what it is, asks the protected app to install the user app at argv[1] (when
+// given), and prints the job's progress until it ends. Exit: 0 once the job has ended, whatever its outcome
+// (a refused or failed update is news, not a crash: the protected app would restart a crashed app, which
+// would ask again); 2 usage; 3 the channel to the protected app failed.
 #include <stdio.h>
 #include <time.h>
 
@@ -62,13 +62,20 @@ int fail(const char* what, int err) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (argc != 2) {
-    fprintf(stderr, "usage: updater URL\n");
+  if (argc > 2) {
+    fprintf(stderr, "usage: updater [URL]\n");
     return 2;
   }
   int err = privota_ota_mark_valid();
   if (err != PRIVOTA_OK)
     return fail("ota_mark_valid", err) == 3 ? 3 : 1;  // an app that cannot confirm is broken
+  privota_app_info_t self;
+  if ((err = privota_app_info(PRIVOTA_RUNNING_SLOT, &self)) != PRIVOTA_OK) return fail("app_info", err);
+  printf("updater: %s %s running from user_%u\n", self.project, self.version, self.slot);
+  if (argc == 1) {
+    printf("updater: no update asked for\n");
+    return 0;
+  }
   uint32_t job = 0;
   if ((err = privota_ota_start(argv[1], &job)) != PRIVOTA_OK) return fail("ota_start", err);
   printf("updater: job %u: %s\n", job, argv[1]);

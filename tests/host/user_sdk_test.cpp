@@ -632,12 +632,22 @@ TEST(UserSdkExamples, UpdaterPrintsProgressUntilDone) {
   EXPECT_TRUE(run.exit.exited && run.exit.code == 0) << run.exit.out;
   ASSERT_FALSE(run.requests.empty());
   EXPECT_EQ(run.requests[0].call, Call::kOtaMarkValid) << "confirms itself first";
-  EXPECT_STREQ(run.requests[1].string(), "https://updates.example/user.bin");
+  EXPECT_EQ(run.requests[1].call, Call::kAppInfo);
+  EXPECT_STREQ(run.requests[2].string(), "https://updates.example/user.bin");
+  EXPECT_TRUE(contains(run.exit.out, "updater: hello 1.2.0 running from user_1")) << run.exit.out;
   for (const char* line :
        {"[##        ] 25% 65536/262144 downloading", "[#####     ] 50% 131072/262144",
         "[##########] 100% 262144/262144 verifying", "100% 262144/262144 rebooting", "job 7 done"}) {
     EXPECT_TRUE(contains(run.exit.out, line)) << line << " not in:\n" << run.exit.out;
   }
+}
+
+TEST(UserSdkExamples, UpdaterWithoutAUrlConfirmsAndEnds) {
+  const ExampleRun run = run_example("updater", {});
+  EXPECT_TRUE(run.exit.exited && run.exit.code == 0) << run.exit.out;
+  EXPECT_TRUE(contains(run.exit.out, "no update asked for")) << run.exit.out;
+  ASSERT_EQ(run.requests.size(), 2u);
+  EXPECT_EQ(run.requests[0].call, Call::kOtaMarkValid);
 }
 
 TEST(UserSdkExamples, UpdaterReportsARefusedUpdateAndEndsNormally) {
