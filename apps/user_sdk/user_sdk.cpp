@@ -141,7 +141,7 @@ int privota_ota_start(const char* url, uint32_t* job_id) {
   if (const Status s = request.set_string(url); !s.is_ok()) return static_cast<int>(s.code());
   syscall::Frame response;
   const int result = call(request, &response);
-  if (result == PRIVOTA_OK) *job_id = response.values[0];
+  if (result == PRIVOTA_OK || result == PRIVOTA_E_BUSY) *job_id = response.values[0];
   return result;
 }
 

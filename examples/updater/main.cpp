@@ -77,8 +77,15 @@ int main(int argc, char** argv) {
     return 0;
   }
   uint32_t job = 0;
-  if ((err = privota_ota_start(argv[1], &job)) != PRIVOTA_OK) return fail("ota_start", err);
-  printf("updater: job %u: %s\n", job, argv[1]);
+  err = privota_ota_start(argv[1], &job);
+  if (err == PRIVOTA_E_BUSY) {
+    // A job is already running, e.g. the protected app resumed one after a power cut: follow that one.
+    printf("updater: job %u is already running: following it\n", job);
+  } else if (err != PRIVOTA_OK) {
+    return fail("ota_start", err);
+  } else {
+    printf("updater: job %u: %s\n", job, argv[1]);
+  }
   privota_ota_status_t status{};
   privota_ota_status_t shown{};
   shown.state = ~0u;
@@ -90,7 +97,7 @@ int main(int argc, char** argv) {
       shown = status;
     }
     if (finished(status.state)) break;
-    const timespec poll_interval{0, 200 * 1000 * 1000};
+    const timespec poll_interval{0, 100 * 1000 * 1000};
     nanosleep(&poll_interval, nullptr);
   }
   if (status.state == PRIVOTA_OTA_REBOOTING) {

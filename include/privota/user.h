@@ -130,7 +130,10 @@ typedef struct privota_app_info {
 } privota_app_info_t;
 
 /* Asks the protected app to download and install the user app at `url` in the background. Returns at once;
- * *job_id identifies the job for ota_status/ota_cancel. The URL is checked against the device's policy. */
+ * *job_id identifies the job for ota_status/ota_cancel. The URL is checked against the device's policy.
+ * PRIVOTA_E_BUSY: another job runs (e.g. one resumed after a power cut); *job_id is that job's id. A trial app
+ * (not yet confirmed) is refused with PRIVOTA_E_BAD_STATE: confirm first, so an update never starts from an
+ * app that may be rolled back. */
 int privota_ota_start(const char* url, uint32_t* job_id);
 int privota_ota_status(uint32_t job_id, privota_ota_status_t* out);
 int privota_ota_cancel(uint32_t job_id);

@@ -249,6 +249,17 @@ TEST_F(UserSdk, OtaStartSendsTheUrlAndReturnsTheJob) {
   EXPECT_STREQ(request.string(), "https://updates.example/user.bin");
 }
 
+TEST_F(UserSdk, OtaStartWhenBusyReportsTheRunningJob) {
+  fake_.answer = [](const Frame&, Frame& r) {
+    r.status = Code::kBusy;
+    r.values[0] = 4;
+    return FakeProtectedApp::Reply{};
+  };
+  uint32_t job = 0;
+  EXPECT_EQ(privota_ota_start("https://updates.example/user.bin", &job), PRIVOTA_E_BUSY);
+  EXPECT_EQ(job, 4u);
+}
+
 TEST_F(UserSdk, OtaStatusDecodesEveryField) {
   fake_.answer = [](const Frame&, Frame& r) {
     r.values[0] = PRIVOTA_OTA_FAILED;
