@@ -22,9 +22,11 @@ using Clock = std::chrono::steady_clock;
 // Notes when the job entered verification and activation: the phases of the pipeline.
 class PhaseObserver final : public JobObserver {
  public:
+  explicit PhaseObserver(RunHooks* hooks) : hooks_(hooks) {}
   void on_progress(const JobProgress& progress) override {
     if (progress.state == last_) return;
     last_ = progress.state;
+    if (hooks_ != nullptr) hooks_->on_state(progress.state);
     if (progress.state == JobState::kVerifying) verifying = Clock::now();
     if (progress.state == JobState::kActivating) activating = Clock::now();
   }
@@ -35,6 +37,7 @@ class PhaseObserver final : public JobObserver {
 
  private:
   JobState last_ = JobState::kQueued;
+  RunHooks* hooks_;
 };
 
 double seconds_between(Clock::time_point from, Clock::time_point to) {
@@ -115,7 +118,7 @@ JobOutcome run_job(AppSlots& slots, const Trust& trust, Transport& transport, co
   host::MbedSha256 sha;
   host::MbedSignatureVerifier verifier;
   host::SystemClock clock;
-  PhaseObserver observer;
+  PhaseObserver observer(hooks);
   UrlPolicy url_policy;
   url_policy.allowed_hosts = kHosts;
   std::vector<uint8_t> buffer(kJobBufferBytes);

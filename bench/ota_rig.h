@@ -63,6 +63,8 @@ struct JobOutcome {
 struct RunHooks {
   virtual void before_run() {}
   virtual void after_run(const OtaJob&) {}
+  // On every change of the job's state, from inside run().
+  virtual void on_state(JobState) {}
 
  protected:
   ~RunHooks() = default;
