@@ -79,15 +79,15 @@ struct Refusal {
   Code expected;
 };
 
-class UrlPolicyRefuses : public testing::TestWithParam<Refusal> {};
+class UrlPolicyJudges : public testing::TestWithParam<Refusal> {};
 
-TEST_P(UrlPolicyRefuses, WithItsOwnCode) {
+TEST_P(UrlPolicyJudges, AcceptsOrRefusesWithItsOwnCode) {
   const Result<Url> u = check_url(text(GetParam().url), policy());
   EXPECT_EQ(u.status().code(), GetParam().expected) << u.status().reason();
 }
 
 INSTANTIATE_TEST_SUITE_P(
-    Hostile, UrlPolicyRefuses,
+    Hostile, UrlPolicyJudges,
     testing::Values(
         Refusal{"Http", "http://updates.example.com/u.bin", Code::kUrlSchemeNotAllowed},
         Refusal{"Ftp", "ftp://updates.example.com/u.bin", Code::kUrlSchemeNotAllowed},
@@ -122,6 +122,61 @@ INSTANTIATE_TEST_SUITE_P(
         Refusal{"HostTrailingDot", "https://updates.example.com./u.bin", Code::kUrlMalformed},
         Refusal{"HostUnderscore", "https://up_dates.example.com/u.bin", Code::kUrlMalformed},
         Refusal{"TooLongForPolicy", "https://updates.example.com/" + std::string(300, 'a'),
+                Code::kUrlTooLong}),
+    [](const auto& info) { return info.param.name; });
+
+// The same judge, for URLs it must accept (kOk) and more it must refuse: with the table above, every rule of
+// the policy has rows on both sides of its line.
+INSTANTIATE_TEST_SUITE_P(
+    Table, UrlPolicyJudges,
+    testing::Values(
+        Refusal{"PlainHost", "https://updates.example.com/u.bin", Code::kOk},
+        Refusal{"UpperCaseHost", "https://UPDATES.EXAMPLE.COM/u.bin", Code::kOk},
+        Refusal{"UpperCaseScheme", "HTTPS://updates.example.com/u.bin", Code::kOk},
+        Refusal{"ExplicitDefaultPort", "https://updates.example.com:443/u.bin", Code::kOk},
+        Refusal{"OtherAllowedPort", "https://updates.example.com:8443/u.bin", Code::kOk},
+        Refusal{"NoPath", "https://updates.example.com", Code::kOk},
+        Refusal{"RootPath", "https://updates.example.com/", Code::kOk},
+        Refusal{"DeepPath", "https://updates.example.com/a/b/c/d/user-2.0.0.bin", Code::kOk},
+        Refusal{"Query", "https://updates.example.com/u.bin?channel=beta&v=2", Code::kOk},
+        Refusal{"EmptyQuery", "https://updates.example.com/u.bin?", Code::kOk},
+        Refusal{"QueryWithoutPath", "https://updates.example.com?x=1", Code::kOk},
+        Refusal{"EscapedPath", "https://updates.example.com/a%20b.bin", Code::kOk},
+        Refusal{"UnreservedCharacters", "https://updates.example.com/a-b_c.d~e", Code::kOk},
+        Refusal{"SubDelimsInPath", "https://updates.example.com/a;b=c,d!e", Code::kOk},
+        Refusal{"WildcardOneLevel", "https://eu.cdn.example.net/u.bin", Code::kOk},
+        Refusal{"WildcardDeep", "https://a.b.eu.cdn.example.net/u.bin", Code::kOk},
+        Refusal{"Ipv4Literal", "https://127.0.0.1/u.bin", Code::kOk},
+        Refusal{"Ipv4LiteralAllowedPort", "https://127.0.0.1:8443/u.bin", Code::kOk},
+        Refusal{"Ipv6Loopback", "https://[::1]/u.bin", Code::kOk},
+        Refusal{"Ipv6LoopbackLongForm", "https://[0:0:0:0:0:0:0:1]/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"OtherIpv4", "https://127.0.0.2/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"Ipv4WithLeadingZeros", "https://127.000.000.001/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"NumericHostForm", "https://2130706433/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"ParentOfAllowedHost", "https://example.com/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"ChildOfExactHost", "https://a.updates.example.com/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"WildcardSuffixAsLabel", "https://cdn.example.net.evil.org/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"Localhost", "https://localhost/u.bin", Code::kUrlHostNotAllowed},
+        Refusal{"PortOnIpv6", "https://[::1]:9443/u.bin", Code::kUrlPortNotAllowed},
+        Refusal{"PortOnIpv4", "https://127.0.0.1:80/u.bin", Code::kUrlPortNotAllowed},
+        Refusal{"PortSign", "https://updates.example.com:+443/u.bin", Code::kUrlMalformed},
+        Refusal{"PortSpace", "https://updates.example.com: 443/u.bin", Code::kUrlBadCharacter},
+        Refusal{"Tab", "https://updates.example.com/u\t.bin", Code::kUrlBadCharacter},
+        Refusal{"Delete", "https://updates.example.com/u\x7f.bin", Code::kUrlBadCharacter},
+        Refusal{"LeadingSpace", " https://updates.example.com/u.bin", Code::kUrlBadCharacter},
+        Refusal{"TrailingNewline", "https://updates.example.com/u.bin\n", Code::kUrlBadCharacter},
+        Refusal{"EscapeAtEnd", "https://updates.example.com/u.bin%", Code::kUrlBadCharacter},
+        Refusal{"JavascriptScheme", "javascript:alert(1)", Code::kUrlMalformed},
+        Refusal{"DataScheme", "data:text/plain,hi", Code::kUrlMalformed},
+        Refusal{"SchemeOnly", "https://", Code::kUrlMalformed},
+        Refusal{"ThreeSlashes", "https:///updates.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"AtInPath", "https://updates.example.com/a@b", Code::kOk},
+        Refusal{"EmptyUserinfo", "https://@updates.example.com/u.bin", Code::kUrlUserinfo},
+        Refusal{"EmptyLabel", "https://updates..example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"LabelTrailingDash", "https://updates-.example.com/u.bin", Code::kUrlMalformed},
+        Refusal{"Ipv6WithoutBrackets", "https://::1/u.bin", Code::kUrlMalformed},
+        Refusal{"ExactlyAtTheLimit", "https://updates.example.com/" + std::string(256 - 28, 'a'), Code::kOk},
+        Refusal{"OneOverTheLimit", "https://updates.example.com/" + std::string(256 - 27, 'a'),
                 Code::kUrlTooLong}),
     [](const auto& info) { return info.param.name; });
 
