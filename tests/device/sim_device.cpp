@@ -46,17 +46,35 @@ std::string SimDevice::cli() const {
 
 std::filesystem::path SimDevice::user_image(const std::string& example, const std::string& version,
                                             uint32_t secure_version) {
-  const std::filesystem::path unsigned_image = dir_ / (example + "-" + version + ".bin");
-  const std::filesystem::path signed_image = dir_ / (example + "-" + version + ".signed.bin");
+  return signed_user_image(example + "-" + version, kDeviceDir / "images" / (example + ".elf"), example,
+                           version, secure_version);
+}
+
+std::filesystem::path SimDevice::signed_user_image(const std::string& name,
+                                                   const std::filesystem::path& payload,
+                                                   const std::string& project, const std::string& version,
+                                                   uint32_t secure_version, const std::string& extra) {
+  const std::filesystem::path unsigned_image = dir_ / (name + ".bin");
+  const std::filesystem::path signed_image = dir_ / (name + ".signed.bin");
   if (std::filesystem::exists(signed_image)) return signed_image;
-  must(run_command(cli() + " image build --payload " + q(kDeviceDir / "images" / (example + ".elf")) +
-                   " --version " + version + " --secure-version " + std::to_string(secure_version) +
-                   " --project " + example + " -o " + q(unsigned_image)),
+  must(run_command(cli() + " image build --payload " + q(payload) + " --version " + version +
+                   " --secure-version " + std::to_string(secure_version) + " --project " + project + " " +
+                   extra + " -o " + q(unsigned_image)),
        "image build");
   must(run_command(cli() + " image sign --scheme user-cert --key " + q(keys_ / "dev.pem") + " --cert " +
                    q(keys_ / "dev_uac.pem") + " " + q(unsigned_image) + " -o " + q(signed_image)),
        "image sign");
   return signed_image;
+}
+
+std::filesystem::path SimDevice::padded_elf(const std::string& example, size_t size) {
+  std::vector<uint8_t> bytes = read_file(kDeviceDir / "images" / (example + ".elf"));
+  // Not zeros, so that nothing along the way could pass for a run of erased flash.
+  for (size_t i = bytes.size(); i < size; ++i)
+    bytes.push_back(static_cast<uint8_t>(i % 251));
+  const std::filesystem::path out = dir_ / (example + "-padded-" + std::to_string(size) + ".elf");
+  write_file(out, bytes);
+  return out;
 }
 
 std::filesystem::path SimDevice::protected_image(const std::string& version, uint32_t secure_version) {

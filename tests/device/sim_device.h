@@ -34,6 +34,13 @@ class SimDevice {
   std::filesystem::path user_image(const std::string& example, const std::string& version,
                                    uint32_t secure_version);
   std::filesystem::path protected_image(const std::string& version, uint32_t secure_version);
+  // A signed user image of any payload (an ELF with trailing bytes still runs); `extra`: more `privota image
+  // build` options (e.g. "--chip esp32s3"). Named `name` in dir(); made once per name.
+  std::filesystem::path signed_user_image(const std::string& name, const std::filesystem::path& payload,
+                                          const std::string& project, const std::string& version,
+                                          uint32_t secure_version, const std::string& extra = "");
+  // The example's ELF with bytes appended up to `size` bytes (a larger image that still runs).
+  std::filesystem::path padded_elf(const std::string& example, size_t size);
   // A copy of `image` with one payload byte flipped.
   std::filesystem::path tampered(const std::filesystem::path& image);
 

@@ -98,6 +98,7 @@ Status OtaJob::accept_whole_file() {
   head_fill_ = 0;
   progress_.bytes_total = image_size_;
   progress_.bytes_done = 0;
+  progress_.resumed_from = 0;  // a 200 to a Range request: this transfer starts at zero after all
   return Status::ok();
 }
 
