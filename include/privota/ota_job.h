@@ -132,6 +132,7 @@ class OtaJob {
   Status accept_whole_file();
   Status accept_tail(uint32_t from);
   Status receive_body();
+  size_t to_sector_end() const;  // bytes from the write position to the end of its 4 KiB sector
   Status consume(size_t n);
   Status begin_image();
   Status commit_durable_sectors();

@@ -70,6 +70,17 @@ std::string describe(const ProbeRun& run) {
          " said=" + run.said;
 }
 
+TEST(Sandbox, TheAppHasNoCapabilitiesEvenWhenLaunchedByRoot) {
+  SandboxPolicy policy;
+  policy.landlock = false;  // both would refuse reading /proc/self/status
+  policy.seccomp = false;
+  const ProbeRun run = run_probe({"caps"}, policy);
+  ASSERT_TRUE(run.status.exited(0)) << describe(run);
+  for (const char* set :
+       {"CapEff:\t0000000000000000", "CapPrm:\t0000000000000000", "CapBnd:\t0000000000000000"})
+    EXPECT_NE(run.said.find(set), std::string::npos) << set << " not in: " << run.said;
+}
+
 TEST(Sandbox, LandlockIsAvailableOnThisKernel) {
   EXPECT_GE(landlock_abi_version(), 1);
 }

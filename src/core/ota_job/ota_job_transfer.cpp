@@ -126,8 +126,10 @@ Status OtaJob::receive_body() {
   const uint32_t announced = response_.has_content_length ? response_.content_length : UINT32_MAX;
   while (true) {
     if (c_.observer->cancel_requested()) return Status::error(Code::kCancelled, "cancelled by the user app");
-    // The head collects at the start of the buffer, so nothing is written before it was checked.
-    const ByteSpan into = head_pending_ ? c_.buffer.subspan(head_fill_) : c_.buffer;
+    // The head collects at the start of the buffer, so nothing is written before it was checked. After it,
+    // a read never crosses a sector boundary: a chunk's bytes are then either all in the sector being
+    // written or committed with it, so a power cut can cost at most the one sector in progress.
+    const ByteSpan into = head_pending_ ? c_.buffer.subspan(head_fill_) : c_.buffer.first(to_sector_end());
     PRIVOTA_ASSIGN_OR_RETURN(const size_t n, c_.transport->read(into));
     if (n == 0) break;
     if (n > into.size() || n > announced - body_received_)
@@ -142,6 +144,10 @@ Status OtaJob::receive_body() {
   // A body shorter than the head: begin_image() refuses it with the head check's reason.
   if (head_pending_) return begin_image();
   return Status::ok();
+}
+
+size_t OtaJob::to_sector_end() const {
+  return Flash::kSectorSize - writer_.bytes_written() % Flash::kSectorSize;
 }
 
 // `n` new bytes are at the start of the buffer (or after the head collected so far).

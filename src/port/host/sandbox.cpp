@@ -3,6 +3,7 @@
 #include "privota/result.h"
 
 #include <fcntl.h>
+#include <linux/capability.h>
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
@@ -279,6 +280,23 @@ int landlock_abi_version() {
   return abi < 0 ? 0 : static_cast<int>(abi);
 }
 
+// A user app started by a root sim would otherwise get every capability back at exec (a root process's
+// permitted set is refilled from the bounding set). Emptying the bounding set, then the sets themselves,
+// leaves it none, before and after exec. Unprivileged callers have none to drop.
+Status drop_capabilities() {
+  if (prctl(PR_CAPBSET_READ, 0, 0, 0, 0) < 0) return Status::ok();  // no capability support
+  for (int cap = 0; prctl(PR_CAPBSET_READ, cap, 0, 0, 0) >= 0; ++cap) {
+    if (prctl(PR_CAPBSET_READ, cap, 0, 0, 0) == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0 &&
+        errno != EPERM)
+      return Status::error(Code::kIoError, "PR_CAPBSET_DROP failed", static_cast<uint32_t>(cap));
+  }
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct none[2] = {};
+  if (syscall(SYS_capset, &header, none) != 0)
+    return Status::error(Code::kIoError, "capset to no capabilities failed", errno);
+  return Status::ok();
+}
+
 Status apply_sandbox(const SandboxPolicy& policy) {
   if (policy.exec_fd >= 0 && static_cast<uint32_t>(policy.exec_fd) < policy.max_open_files)
     return Status::error(Code::kInvalidArgument, "exec_fd must be >= max_open_files", policy.exec_fd);
@@ -292,6 +310,7 @@ Status apply_sandbox(const SandboxPolicy& policy) {
   }
   if (policy.landlock) PRIVOTA_TRY(apply_landlock(policy));
   PRIVOTA_TRY(apply_rlimits(policy));
+  PRIVOTA_TRY(drop_capabilities());
   // Last: from here on only the allow-list runs.
   if (policy.seccomp) PRIVOTA_TRY(install(program));
   return Status::ok();

@@ -1,4 +1,5 @@
-// FileFlash: the device's SPI NOR flash as one file, with NOR semantics (see privota/flash.h).
+// FileFlash: the device's SPI NOR flash as one file, with NOR semantics (see privota/flash.h). The file is
+// memory-mapped (shared), so writes are visible to the device's other processes at once.
 #pragma once
 
 #include <cstdint>
@@ -44,9 +45,12 @@ class FileFlash final : public Flash {
   Status erase(uint32_t addr, uint32_t len) override;
 
  private:
-  FileFlash(int fd, uint32_t size, Options options) : fd_(fd), size_(size), options_(options) {}
+  FileFlash(int fd, uint8_t* cells, uint32_t size, Options options)
+      : fd_(fd), cells_(cells), size_(size), options_(options) {}
+  void release();
 
   int fd_ = -1;
+  uint8_t* cells_ = nullptr;  // the file, mapped shared
   uint32_t size_ = 0;
   Options options_;
 };
