@@ -21,7 +21,9 @@ const char* level_name(AppLevel level) {
 }
 
 // The image this level rolled back, if the passive slot still holds it: the older select entry chose that
-// slot and it ended INVALID, ABORTED or still PENDING_VERIFY (its trial never confirmed).
+// slot and the protected app marked it INVALID (it crashed, exited or did not confirm in time) or it was
+// ABORTED. A trial left PENDING_VERIFY was interrupted (a power cut, a reset): rolled back too, but not the
+// image's fault, so it may be installed again.
 std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_slot, TrustPolicy policy) {
   const Result<OtaDataView> view = read_ota_data(slots.select);
   if (!view.is_ok() || view->active < 0) return std::nullopt;
@@ -29,8 +31,7 @@ std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_sl
   if (!older.valid() || older.ota_seq >= view->entries[view->active].ota_seq) return std::nullopt;
   const uint32_t slot = (older.ota_seq - 1) % slots.slot_count;
   const auto state = static_cast<OtaState>(older.ota_state);
-  if (slot == running_slot ||
-      (state != OtaState::kInvalid && state != OtaState::kAborted && state != OtaState::kPendingVerify))
+  if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted))
     return std::nullopt;
   host::MbedSha256 sha;
   host::MbedSignatureVerifier verifier;

@@ -151,7 +151,6 @@ std::vector<uint32_t> sample(uint32_t from, uint32_t to, uint32_t count) {
 
 // The signed image is about 200 KiB, so that the download spans some fifty 4 KiB sectors.
 constexpr size_t kBigElfSize = 196 * 1024;
-constexpr uint32_t kTransportChunk = 16384;  // CurlTransport's buffer (ota_service.cpp)
 
 class DeviceOtaPowerCut : public DeviceOta {
  protected:
@@ -209,20 +208,24 @@ TEST_F(DeviceOtaPowerCut, ResumesMidDownloadFromTheLastCommittedSector) {
     EXPECT_EQ(started["url"], nginx_.url("big.bin"));
     const json done = resumed.first("ota_done", 1);
     ASSERT_FALSE(done.is_null()) << resumed.output;
-    uint32_t committed = 0;
+    // Where the resumed transfer began; with every sector committed before the cut there is no transfer at
+    // all (the job goes straight to verification).
+    uint32_t committed = size;
     for (const json& e : resumed.all("ota_progress"))
-      if (e["boot"] == 1 && e["state"] == "downloading")
-        committed = std::max(committed, e["resumed_from"].get<uint32_t>());
+      if (e["boot"] == 1 && e["state"] == "downloading") committed = e["resumed_from"].get<uint32_t>();
     const uint32_t received = done["received"].get<uint32_t>();
     EXPECT_GT(committed, 0u) << "the resumed job asked for a Range\n" << resumed.output;
     EXPECT_EQ(committed % 4096, 0u);
-    EXPECT_LE(received, size - committed + 4096 + kTransportChunk);
+    EXPECT_EQ(received, size - committed) << "the resumed job fetches exactly the missing tail";
     EXPECT_EQ(resumed.first("user_selected", 2)["version"], "2.0.0") << resumed.output;
     EXPECT_EQ(device_.running("user"), "2.0.0 valid");
-    EXPECT_NE(nginx_.access_log().find("\"GET /big.bin HTTP/1.1\" 206 " + std::to_string(size - committed)),
-              std::string::npos)
-        << nginx_.access_log();
-    EXPECT_LE(stored - committed, 4096u + kTransportChunk) << "stored before the cut, fetched again";
+    if (committed < size) {
+      EXPECT_NE(nginx_.access_log().find("\"GET /big.bin HTTP/1.1\" 206 " + std::to_string(size - committed)),
+                std::string::npos)
+          << nginx_.access_log();
+    }
+    EXPECT_LE(stored - committed, 4096u)
+        << "stored before the cut, fetched again: at most the sector in progress";
     std::printf(
         "[ figures  ] image %u B, download writes %u..%u; cut at write %u with %u B stored: resumed from %u, "
         "received %u, fetched twice %u\n",
@@ -260,13 +263,14 @@ TEST_F(DeviceOtaPowerCut, AfterACutAnywhereInTheUpdateTheDeviceStillBoots) {
     const json selected = after.first("user_selected", 1);
     if (selected["outcome"] == "rolled_back") {
       // Cut before the new app on trial had confirmed itself: the next boot counts that trial as failed
-      // (as ESP-IDF's bootloader does with PENDING_VERIFY), rolls back, and the image is not installed again.
+      // (as ESP-IDF's bootloader does with PENDING_VERIFY) and rolls back. An interrupted trial is not the
+      // image's fault, so when 1.0.0 asks for it again it is installed and, this time, confirmed.
       ++rolled_back;
       EXPECT_GE(cut, writes_at(reference, "user_selected", 2))
           << "rolled back before any trial: " << after.output;
       EXPECT_EQ(selected["rejected_reason"], "trial app did not confirm itself before reboot") << selected;
-      EXPECT_EQ(after.first("ota_failed", 1)["error"], "rollback") << after.output;
-      EXPECT_EQ(device_.running("user"), "1.0.0 valid") << after.output;
+      EXPECT_FALSE(after.first("ota_done", 1).is_null()) << "installed again: " << after.output;
+      EXPECT_EQ(device_.running("user"), "2.0.0 valid") << after.output;
     } else {
       EXPECT_EQ(device_.running("user"), "2.0.0 valid") << after.output;
     }
@@ -395,7 +399,15 @@ TEST_P(DeviceOtaHostile, JobFailsWithTheReasonAndTheRunningAppStays) {
   configure({.ports = {hostile_.port()},
              .stall_timeout_ms = c.stall_timeout_ms,
              .tls_ca = c.other_ca ? TestPki::get().other_ca_pem : std::filesystem::path()});
-  if (c.image) serve(c.image(device_), std::filesystem::path(c.path).filename());
+  if (c.image) {
+    const std::filesystem::path name = std::filesystem::path(c.path).filename();
+    if (c.where == Where::kHostile) {
+      std::filesystem::copy_file(c.image(device_), hostile_root_ / name.string(),
+                                 std::filesystem::copy_options::overwrite_existing);
+    } else {
+      serve(c.image(device_), name);
+    }
+  }
   const std::string url = url_of(c);
   const SimRun run = device_.run(user_arg(url));
   EXPECT_EQ(run.exit_code, 0) << run.output;
@@ -448,16 +460,22 @@ std::filesystem::path bad_signature(SimDevice& device, const std::filesystem::pa
   return out;
 }
 
-// The hostile server's broken bodies announce a Content-Length of 10000 or 40 bytes, which no signed image
-// has (a whole number of 4 KiB sectors, the last the signature): the job refuses them at the response
-// headers, before anything is erased. A real image broken mid-body is the /slow/ row (a stall between
-// nginx's bursts) and the power-cut tests.
+// The hostile server's fixed broken bodies announce a Content-Length of 10000 or 40 bytes, which no signed
+// image has (a whole number of 4 KiB sectors, the last the signature): the job refuses them at the response
+// headers, before anything is erased. A real image broken mid-body is the /cut/, /lying/ and /stall-file/
+// rows (the job retries, resuming with Range, and fails when every attempt breaks), the /slow/ row and the
+// power-cut tests.
 const HostileCase kHostileCases[] = {
     {"TruncatedBody", Where::kHostile, "truncated", nullptr, "bad_length"},
     {"ContentLengthLongerThanTheBody", Where::kHostile, "long-length", nullptr, "bad_length"},
     {"StallAfterTheHeaders", Where::kHostile, "stall", nullptr, "bad_length"},
     {"DripOfAFewBytes", Where::kHostile, "drip", nullptr, "bad_length"},
     {"StallMidImage", Where::kNginx, "slow/updater-2.bin", updater_v2, "timeout", false, 300},
+    {"ImageCutHalfwayOnEveryAttempt", Where::kHostile, "cut/updater-2.bin", updater_v2, "truncated"},
+    {"ContentLengthASectorLongerThanTheImage", Where::kHostile, "lying/updater-2.bin", updater_v2,
+     "truncated"},
+    {"ServerFallsSilentHalfwayThroughTheImage", Where::kHostile, "stall-file/updater-2.bin", updater_v2,
+     "timeout"},
     {"RedirectLoop", Where::kNginx, "redirect/loop", nullptr, "too_many_redirects"},
     {"NotFound", Where::kNginx, "status/404", nullptr, "http_status"},
     {"ServerError", Where::kNginx, "status/500", nullptr, "http_status"},

@@ -12,6 +12,9 @@
   /huge             Content-Length 8 MiB of pattern(i) = i % 251
   /file/NAME        ROOT/NAME with a stable ETag; honours "Range: bytes=N-" and If-Range
   /changing/NAME    the same, but the ETag changes on every request: If-Range never matches
+  /cut/NAME         ROOT/NAME as /file/ does (Range too), but every answer stops halfway: FIN, no close_notify
+  /lying/NAME       ROOT/NAME whole (Range ignored) under a Content-Length one 4 KiB sector too long
+  /stall-file/NAME  ROOT/NAME's headers and first half, then silence
 
 Usage: hostile_server.py --cert CRT --key KEY --root DIR. Listens on a free port of 127.0.0.1 and prints
 it; exits on SIGTERM or when its parent dies.
@@ -114,10 +117,16 @@ class Handler(BaseHTTPRequestHandler):
                 sent += len(piece)
         elif path.startswith("/file/") or path.startswith("/changing/"):
             self.serve_file(path.split("/", 2)[2], changing=path.startswith("/changing/"))
+        elif path.startswith("/cut/"):
+            self.serve_file(path.split("/", 2)[2], changing=False, fault="cut")
+        elif path.startswith("/lying/"):
+            self.serve_file(path.split("/", 2)[2], changing=False, fault="lying")
+        elif path.startswith("/stall-file/"):
+            self.serve_file(path.split("/", 2)[2], changing=False, fault="stall")
         else:
             self.head(404, [("Content-Length", "0")])
 
-    def serve_file(self, name, changing):
+    def serve_file(self, name, changing, fault=None):
         full = os.path.join(self.server.root, name)
         if "/" in name or not os.path.isfile(full):
             self.head(404, [("Content-Length", "0")])
@@ -127,6 +136,11 @@ class Handler(BaseHTTPRequestHandler):
         if changing:
             etag = '"%s-%d"' % (etag.strip('"'), next(changes))
         start = 0
+        if fault == "lying":
+            self.head(200, [("ETag", etag), ("Content-Length", str(len(data) + 4096))])
+            self.wfile.write(data)
+            self.end_cleanly()
+            return
         ranged = self.headers.get("Range", "")
         if_range = self.headers.get("If-Range")
         if ranged.startswith("bytes=") and ranged.endswith("-") and (if_range is None or if_range == etag):
@@ -138,7 +152,15 @@ class Handler(BaseHTTPRequestHandler):
                 return
             headers.append(("Content-Range", "bytes %d-%d/%d" % (start, len(data) - 1, len(data))))
         self.head(206 if start > 0 else 200, headers)
-        self.wfile.write(data[start:])
+        if fault is None:
+            self.wfile.write(data[start:])
+            return
+        half = start + (len(data) - start) // 2
+        self.wfile.write(data[start:half])
+        self.wfile.flush()
+        if fault == "stall":
+            time.sleep(60)
+        self.end_abruptly()
 
 
 class Server(socketserver.ThreadingMixIn, socketserver.TCPServer):
