@@ -15,29 +15,11 @@
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/mbedtls_verifier.h"
 #include "privota/host/power_cut_flash.h"
+#include "privota/host/unique_fd.h"
 #include "privota/partition_table.h"
 
 namespace privota::sim {
 namespace {
-
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() {
-    const int fd = fd_;
-    fd_ = -1;
-    return fd;
-  }
-
- private:
-  int fd_;
-};
 
 // The configuration as a sealed memfd: the protected app reads it, nobody can change it under it.
 int config_memfd(const std::string& json) {
@@ -141,15 +123,15 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
     result.kind = BootResult::Kind::kNoBootableApp;
     return result;
   }
-  Fd flash_fd(::open(flash_.c_str(), O_RDWR | O_CLOEXEC));
-  Fd config_fd(config_memfd(config.to_json()));
+  host::UniqueFd flash_fd(::open(flash_.c_str(), O_RDWR | O_CLOEXEC));
+  host::UniqueFd config_fd(config_memfd(config.to_json()));
   int log_pipe[2];
   if (flash_fd.get() < 0 || config_fd.get() < 0 || pipe2(log_pipe, O_CLOEXEC) != 0) {
     say("error", "handover_failed", "cannot prepare the protected app's fds");
     return result;
   }
-  Fd log_read(log_pipe[0]);
-  Fd log_write(log_pipe[1]);
+  host::UniqueFd log_read(log_pipe[0]);
+  host::UniqueFd log_write(log_pipe[1]);
   host::LaunchOptions options;
   options.argv = {"protected",
                   "--boot-slot",

@@ -9,27 +9,6 @@
 
 namespace privota::protected_app {
 
-Fd& Fd::operator=(Fd&& other) noexcept {
-  if (this != &other) {
-    reset();
-    fd_ = other.release();
-  }
-  return *this;
-}
-
-Fd::~Fd() {
-  reset();
-}
-
-int Fd::release() {
-  return std::exchange(fd_, -1);
-}
-
-void Fd::reset() {
-  if (fd_ >= 0) close(fd_);
-  fd_ = -1;
-}
-
 Result<UserAppProcess> launch_user_app(const std::vector<uint8_t>& executable,
                                        const host::UserAppConfig& config, const std::string& name) {
   int channel[2];

@@ -8,25 +8,11 @@
 
 #include "privota/host/device_config.h"
 #include "privota/host/process_launcher.h"
+#include "privota/host/unique_fd.h"
 
 namespace privota::protected_app {
 
-class Fd {
- public:
-  Fd() : fd_(-1) {}
-  explicit Fd(int fd) : fd_(fd) {}
-  Fd(Fd&& other) noexcept : fd_(other.release()) {}
-  Fd& operator=(Fd&& other) noexcept;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd();
-  int get() const { return fd_; }
-  int release();
-  void reset();
-
- private:
-  int fd_;
-};
+using Fd = host::UniqueFd;
 
 struct UserAppProcess {
   host::Child child;

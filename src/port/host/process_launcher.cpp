@@ -1,5 +1,7 @@
 #include "privota/host/process_launcher.h"
 
+#include "privota/host/unique_fd.h"
+
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -30,20 +32,7 @@ struct ChildError {
   int32_t error;  // errno, or for kSandbox the Status detail
 };
 
-class Fd {
- public:
-  explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() {
-    if (fd_ >= 0) close(fd_);
-  }
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  int get() const { return fd_; }
-  int release() { return std::exchange(fd_, -1); }
-
- private:
-  int fd_;
-};
+using Fd = UniqueFd;
 
 Status write_all(int fd, std::span<const uint8_t> bytes) {
   while (!bytes.empty()) {
