@@ -22,7 +22,10 @@ int main(int argc, char** argv) {
   sim::RunOptions options;
   std::string config_path;
   std::string log = "text";
-  CLI::App* run = app.add_subcommand("run", "Power the device on and run it until it halts");
+  CLI::App* run = app.add_subcommand("run",
+                                     "Power the device on and run it until it halts. Exit: 0 halted "
+                                     "normally, 1 bad usage/config/flash, 2 no "
+                                     "bootable app, 3 power cut, 4 --max-boots reached");
   run->add_option("flash", options.flash, "the device's flash file (privota flash new ...)")
       ->required()
       ->check(CLI::ExistingFile);

@@ -1,6 +1,8 @@
 // The `privota` CLI as a user runs it: a real process, real files, exit codes and the one-line errors.
 #include <gtest/gtest.h>
 
+#include "privota/host/device_config.h"
+
 #include <nlohmann/json.hpp>
 
 #include "test_support.h"
@@ -66,11 +68,33 @@ TEST_F(Cli, EveryCommandHasHelp) {
                               "key digest",
                               "ca",
                               "ca new",
-                              "ca issue"}) {
+                              "ca issue",
+                              "config",
+                              "config new"}) {
     const test::CommandResult r = run(cli(std::string(command) + " --help"));
     EXPECT_EQ(r.exit_code, 0) << command;
     EXPECT_NE(r.out.find("Usage"), std::string::npos) << command;
   }
+}
+
+TEST_F(Cli, ConfigNewWritesADeviceConfigTheSimLoads) {
+  ASSERT_EQ(run(cli("key gen --type ecdsa-p256 -o " + path("owner.pem"))).exit_code, 0) << last_;
+  ASSERT_EQ(run(cli("ca new -o " + path("ca"))).exit_code, 0) << last_;
+  const std::string base = "config new --key " + path("owner.pem") + " --user-ca " + path("ca") +
+                           " --allow-host 127.0.0.1 --allow-port 8443 -o " + path("device.json");
+  ASSERT_EQ(run(cli(base)).exit_code, 0) << last_;
+  const host::DeviceConfig c = host::DeviceConfig::load(dir_ / "device.json");
+  EXPECT_EQ(c.secure_boot.key_digests.size(), 1u);
+  EXPECT_EQ(c.ota.allowed_hosts, std::vector<std::string>{"127.0.0.1"});
+  EXPECT_EQ(c.ota.allowed_ports, std::vector<uint16_t>{8443});
+  EXPECT_NE(c.user_app.ca_pem.find("BEGIN CERTIFICATE"), std::string::npos);
+  // Never over an existing file by accident; a setting the device would refuse is refused here.
+  EXPECT_EQ(run(cli(base)).exit_code, 1);
+  EXPECT_NE(last_.find("exists; use --force"), std::string::npos) << last_;
+  EXPECT_EQ(run(cli(base + " --force --max-url-length 600")).exit_code, 1);
+  EXPECT_NE(last_.find("max_url_length must be 1..479"), std::string::npos) << last_;
+  EXPECT_EQ(run(cli("config new --user-ca " + path("ca") + " -o " + path("d2.json"))).exit_code, 1);
+  EXPECT_NE(last_.find("key_digests is empty"), std::string::npos) << last_;
 }
 
 TEST_F(Cli, PartitionGenRoundTripsCsvAndBinary) {
