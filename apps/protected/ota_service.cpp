@@ -136,6 +136,9 @@ Result<uint32_t> OtaService::launch(Request request) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (have_job_ && !status_.finished)
     return Status::error(Code::kBusy, "another OTA job is running", status_.id);
+  // The last job selected its image: the device reboots into it; another download now would be wasted.
+  if (reboot_)
+    return Status::error(Code::kBusy, "an update is installed and the device is rebooting", status_.id);
   if (thread_.joinable()) thread_.join();  // the last job's thread has ended
   const uint32_t id = next_id_++;
   status_ = JobStatus{};

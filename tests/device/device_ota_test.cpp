@@ -205,6 +205,9 @@ TEST_F(DeviceOtaPowerCut, ResumesMidDownloadFromTheLastCommittedSector) {
     const json started = resumed.first("ota_started", 1);
     ASSERT_FALSE(started.is_null()) << resumed.output;
     EXPECT_EQ(started["resumed"], true) << "the journal's job continues: " << started;
+    // The updater asks again after the power returns: it is told BUSY with the resumed job's id, follows it.
+    EXPECT_TRUE(printed(resumed, "updater: job 1 is already running: following it")) << resumed.output;
+    EXPECT_EQ(resumed.count("ota_done"), 1u) << "one download, not a second one: " << resumed.output;
     EXPECT_EQ(started["url"], nginx_.url("big.bin"));
     const json done = resumed.first("ota_done", 1);
     ASSERT_FALSE(done.is_null()) << resumed.output;
