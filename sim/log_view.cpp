@@ -22,7 +22,7 @@ void LogView::event(const nlohmann::json& e) {
   nlohmann::json stamped = e;
   stamped["boot"] = boot_;
   stamped["t_ms"] = ms;
-  if (writes_ != nullptr) stamped["flash_writes"] = *writes_;
+  if (writes_ != nullptr && !stamped.contains("flash_writes")) stamped["flash_writes"] = *writes_;
   const std::string json = stamped.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   if (events_ != nullptr) {
     std::fputs(json.c_str(), events_);

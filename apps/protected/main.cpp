@@ -80,6 +80,7 @@ int main(int argc, char** argv) {
   if (!file.is_ok()) bad_handover(std::string("flash fd: ") + file.status().reason());
   Result<host::PowerSupply> power = host::PowerSupply::attach(host::kProtectedPowerFd);
   if (!power.is_ok()) bad_handover(std::string("power fd: ") + power.status().reason());
+  log.set_write_counter(&power->state()->writes);
   // Every flash write of the device counts towards the sim's --power-cut-at; at the cut the process ends
   // on the spot, with the interrupted operation half done, like a chip losing power.
   host::PowerCutFlash cut(file.value(), &power->state()->writes, power->state()->cut_at,

@@ -397,6 +397,12 @@ void ProtectedApp::handle(const Frame& request, Frame& response) {
       break;
     case Call::kOtaMarkInvalidAndReboot: {
       ota_->stop();
+      // With a new image already selected, the reboot alone leaves this app (it boots the new one on
+      // trial); marking this slot invalid would instead hand the new image VALID without a trial.
+      if (ota_->reboot_requested()) {
+        requested_ = Next::kReboot;
+        break;
+      }
       const Status marked = mark_app_invalid(user_slots_, user_->slot);
       response.status = marked.code();
       log_.warn("user_rejected_itself", "the user app marked itself invalid; rolling back",
@@ -421,6 +427,13 @@ void ProtectedApp::handle(const Frame& request, Frame& response) {
 }
 
 void ProtectedApp::mark_valid(Frame& response) {
+  // A job has already selected the new image: writing this app's selection now would undo that (the next
+  // boot would run this app again instead of trying the new one). This app is not on trial (ota_start
+  // refuses a trial app), so there is nothing to confirm.
+  if (ota_->reboot_requested()) {
+    confirmed_ = true;
+    return;
+  }
   const uint32_t secure_version = user_->image.info.desc.secure_version;
   const Result<OtaDataView> view = read_ota_data(user_slots_.select);
   const bool already =

@@ -190,6 +190,9 @@ TEST_F(DeviceOtaPowerCut, ResumesMidDownloadFromTheLastCommittedSector) {
   // Not all on a sector's first write: a sector is about 17 writes (an erase, 16 page programs).
   for (size_t i = 0; i + 1 < cuts.size(); ++i)
     cuts[i] += static_cast<uint32_t>(i * 6 % 17);
+  // And one in the activation, after the last sector was committed: the job resumes straight into
+  // verification, and the running app confirming itself afterwards must not undo the new selection.
+  cuts.push_back(writes_at(reference, "ota_progress", 1, "activating") + 1);
   for (const uint32_t cut : cuts) {
     SCOPED_TRACE("power cut at flash write " + std::to_string(cut));
     power_back_to_the_confirmed_device();

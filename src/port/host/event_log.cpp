@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 
 namespace privota::host {
@@ -31,6 +32,10 @@ void EventLog::emit_as(std::string_view source, LogLevel level, std::string_view
   nlohmann::json line = {
       {"src", source}, {"level", log_level_name(level)}, {"event", event}, {"msg", message}};
   if (fields.is_object()) line.update(fields);
+  if (writes_ != nullptr) {
+    // Another process counts in the same word: read it atomically.
+    line["flash_writes"] = std::atomic_ref<uint64_t>(*const_cast<uint64_t*>(writes_)).load();
+  }
   // Text from a user app may hold anything: replace invalid UTF-8 rather than throw.
   const std::string text = line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   std::lock_guard<std::mutex> lock(mutex_);

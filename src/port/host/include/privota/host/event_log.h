@@ -6,6 +6,7 @@
 //    "slot":0,...}
 #pragma once
 
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -22,6 +23,10 @@ class EventLog {
  public:
   // Writes to `fd` (not owned). -1: discard.
   EventLog(int fd, std::string source) : fd_(fd), source_(std::move(source)) {}
+
+  // Stamps every line with "flash_writes": the device's write count (shared memory) when it was emitted,
+  // exact to the write, which the sim's own stamp (taken when it shows the line) is not.
+  void set_write_counter(const uint64_t* writes) { writes_ = writes; }
 
   // `fields` (a JSON object or null) are merged into the line. Thread-safe; a line is written whole.
   void emit(LogLevel level, std::string_view event, std::string_view message,
@@ -42,6 +47,7 @@ class EventLog {
  private:
   int fd_;
   std::string source_;
+  const uint64_t* writes_ = nullptr;
   std::mutex mutex_;
 };
 
