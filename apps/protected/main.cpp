@@ -90,7 +90,8 @@ int main(int argc, char** argv) {
     const uint32_t at = job_position.load();
     log.error("power_cut",
               "power cut during a flash write" +
-                  (at > 0 ? " (OTA job at byte " + std::to_string(at) + ")" : std::string()),
+                  (at > 0 ? " (the OTA job had received the image up to byte " + std::to_string(at) + ")"
+                          : std::string()),
               {{"job_position", at}});
     _exit(host::kExitPowerCut);
   });

@@ -53,7 +53,13 @@ class OtaService::Observer final : public JobObserver {
       std::lock_guard<std::mutex> lock(service_.mutex_);
       service_.status_.progress = progress;
     }
-    if (service_.s_.position_probe != nullptr) service_.s_.position_probe->store(progress.bytes_done);
+    // Where in the image the bytes received so far reach (this transfer's start plus what it received).
+    if (progress.state == JobState::kConnecting) {
+      transfer_start_ = progress.resumed_from;
+      received_before_ = progress.bytes_received;
+    }
+    if (service_.s_.position_probe != nullptr)
+      service_.s_.position_probe->store(transfer_start_ + (progress.bytes_received - received_before_));
     const bool state_changed = progress.state != last_.state;
     // Progress lines at state changes and every quarter, not every chunk: the log is for people.
     const uint32_t quarter = progress.bytes_total == 0 ? 0 : progress.bytes_done * 4 / progress.bytes_total;
@@ -80,6 +86,8 @@ class OtaService::Observer final : public JobObserver {
   uint32_t id_;
   JobProgress last_;
   uint32_t last_quarter_ = 0;
+  uint32_t transfer_start_ = 0;   // resumed_from of the current transfer
+  uint32_t received_before_ = 0;  // bytes_received when it began
 };
 
 OtaService::OtaService(Setup setup) : s_(std::move(setup)) {

@@ -39,8 +39,9 @@ class OtaService {
     Trust* trust = nullptr;
     host::EventLog* log = nullptr;
     int wake_fd = -1;  // an eventfd the service signals when a job ends
-    // Where the running job's position (bytes in the image so far) is mirrored, lock-free, for whoever must
-    // read it from a signal-like context: the simulated power cut logs what it interrupted. May be null.
+    // Where in the image the running job's received bytes reach (written to flash or not yet), mirrored
+    // lock-free for whoever must read it from a signal-like context: the simulated power cut logs what it
+    // interrupted, i.e. what the next boot will have to fetch again. May be null.
     std::atomic<uint32_t>* position_probe = nullptr;
   };
 

@@ -199,9 +199,9 @@ TEST_F(DeviceOtaPowerCut, ResumesMidDownloadFromTheLastCommittedSector) {
     const SimRun cut_run = device_.run(url + " --power-cut-at " + std::to_string(cut));
     ASSERT_EQ(cut_run.exit_code, 3) << cut_run.output;
     EXPECT_TRUE(cut_run.first("ota_done").is_null()) << "the cut came after the download";
-    // What the job had stored in the passive slot when the power went.
-    const uint32_t stored = cut_run.first("power_cut").value("job_position", 0u);
-    EXPECT_GT(stored, 0u) << cut_run.output;
+    // How far into the image the job had received when the power went (written to flash or not yet).
+    const uint32_t had = cut_run.first("power_cut").value("job_position", 0u);
+    EXPECT_GT(had, 0u) << cut_run.output;
 
     const SimRun resumed = device_.run(url);
     ASSERT_EQ(resumed.exit_code, 0) << resumed.output;
@@ -230,12 +230,13 @@ TEST_F(DeviceOtaPowerCut, ResumesMidDownloadFromTheLastCommittedSector) {
                 std::string::npos)
           << nginx_.access_log();
     }
-    EXPECT_LE(stored - committed, 4096u)
-        << "stored before the cut, fetched again: at most the sector in progress";
+    EXPECT_LE(had - committed, 4096u)
+        << "received before the cut and fetched again: at most the sector in progress";
     std::printf(
-        "[ figures  ] image %u B, download writes %u..%u; cut at write %u with %u B stored: resumed from %u, "
+        "[ figures  ] image %u B, download writes %u..%u; cut at write %u having received %u B: resumed from "
+        "%u, "
         "received %u, fetched twice %u\n",
-        size, download_begins, download_ends, cut, stored, committed, received, stored - committed);
+        size, download_begins, download_ends, cut, had, committed, received, had - committed);
   }
 }
 

@@ -136,6 +136,7 @@ Status OtaJob::receive_body() {
       return Status::error(Code::kTrailingData, "more body than Content-Length", body_received_);
     body_received_ += static_cast<uint32_t>(n);
     progress_.bytes_received += static_cast<uint32_t>(n);
+    report();  // received, not yet written: what a power cut while writing it would cost
     PRIVOTA_TRY(consume(n));
     report();
   }
