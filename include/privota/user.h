@@ -66,21 +66,22 @@ extern "C" {
 #define PRIVOTA_E_URL_SCHEME_NOT_ALLOWED 25
 #define PRIVOTA_E_URL_HOST_NOT_ALLOWED 26
 #define PRIVOTA_E_URL_PORT_NOT_ALLOWED 27
-#define PRIVOTA_E_BUSY 28               /* another OTA job runs; ota_start's *job_id says which */
+#define PRIVOTA_E_BUSY 28 /* another OTA job runs; ota_start's *job_id says which */
 #define PRIVOTA_E_CANCELLED 29
-#define PRIVOTA_E_TIMEOUT 30            /* connect or stall timeout */
-#define PRIVOTA_E_NETWORK 31            /* connection refused, reset, or name not resolved */
-#define PRIVOTA_E_HTTP_STATUS 32        /* e.g. 404 or 500 */
+#define PRIVOTA_E_TIMEOUT 30     /* connect or stall timeout */
+#define PRIVOTA_E_NETWORK 31     /* connection refused, reset, or name not resolved */
+#define PRIVOTA_E_HTTP_STATUS 32 /* e.g. 404 or 500 */
 #define PRIVOTA_E_TOO_MANY_REDIRECTS 33
-#define PRIVOTA_E_TLS_NAME_MISMATCH 34  /* the server's certificate is not for the URL's host */
+#define PRIVOTA_E_TLS_NAME_MISMATCH 34 /* the server's certificate is not for the URL's host */
 #define PRIVOTA_E_TLS_ERROR 35
-#define PRIVOTA_E_WRONG_CHIP 36         /* the image is for another chip */
-#define PRIVOTA_E_NOT_NEWER 37          /* the image is not newer than the running user app */
+#define PRIVOTA_E_WRONG_CHIP 36 /* the image is for another chip */
+#define PRIVOTA_E_NOT_NEWER 37  /* the image is not newer than the running user app */
 
 /* Longest string the SDK can send (URL, log text), in bytes without the NUL: one frame's payload minus 1. */
 #define PRIVOTA_MAX_STRING 479
 
-/* States of an OTA job (privota_ota_status_t.state), as the protected app reports them (privota::JobState). */
+/* States of an OTA job (privota_ota_status_t.state), as the protected app reports them (privota::JobState).
+ */
 #define PRIVOTA_OTA_QUEUED 0      /* accepted, not started yet */
 #define PRIVOTA_OTA_CONNECTING 1  /* connecting to the server (also between retries) */
 #define PRIVOTA_OTA_DOWNLOADING 2 /* streaming into the passive user partition, verifying as it goes */
@@ -131,9 +132,9 @@ typedef struct privota_app_info {
 
 /* Asks the protected app to download and install the user app at `url` in the background. Returns at once;
  * *job_id identifies the job for ota_status/ota_cancel. The URL is checked against the device's policy.
- * PRIVOTA_E_BUSY: another job runs (e.g. one resumed after a power cut); *job_id is that job's id. A trial app
- * (not yet confirmed) is refused with PRIVOTA_E_BAD_STATE: confirm first, so an update never starts from an
- * app that may be rolled back. */
+ * PRIVOTA_E_BUSY: another job runs (e.g. one resumed after a power cut); *job_id is that job's id. A trial
+ * app (not yet confirmed) is refused with PRIVOTA_E_BAD_STATE: confirm first, so an update never starts from
+ * an app that may be rolled back. */
 int privota_ota_start(const char* url, uint32_t* job_id);
 int privota_ota_status(uint32_t job_id, privota_ota_status_t* out);
 int privota_ota_cancel(uint32_t job_id);
