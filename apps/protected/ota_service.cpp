@@ -33,12 +33,7 @@ std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_sl
   const auto state = static_cast<OtaState>(older.ota_state);
   if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted))
     return std::nullopt;
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  policy.limits.max_image_size = slots.slots[slot].size();
-  const Result<SignedImage> image =
-      verify_signed_image(slots.slots[slot], policy, sha, verifier, {scratch.data(), scratch.size()});
+  const Result<SignedImage> image = verify_slot(slots, slot, policy);
   if (!image.is_ok()) return std::nullopt;
   return image->info.desc;
 }

@@ -42,16 +42,6 @@ std::string slot_name(uint32_t slot) {
   return "user_" + std::to_string(slot);
 }
 
-Result<SignedImage> verify_slot(AppSlots& slots, uint32_t slot, TrustPolicy policy) {
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  const Result<OtaDataView> view = read_ota_data(slots.select);
-  policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-  policy.limits.max_image_size = slots.slots[slot].size();
-  return verify_signed_image(slots.slots[slot], policy, sha, verifier, {scratch.data(), scratch.size()});
-}
-
 }  // namespace
 
 ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::DeviceConfig& config,
@@ -437,10 +427,7 @@ void ProtectedApp::mark_valid(Frame& response) {
   const uint32_t secure_version = user_->image.info.desc.secure_version;
   const Result<OtaDataView> view = read_ota_data(user_slots_.select);
   const bool already =
-      view.is_ok() && view->active >= 0 &&
-      static_cast<uint32_t>(view->active_slot(user_slots_.slot_count)) == user_->slot &&
-      (view->active_state() == OtaState::kValid || view->active_state() == OtaState::kUndefined) &&
-      view->secure_version_floor() >= secure_version;
+      view.is_ok() && app_is_confirmed(view.value(), user_slots_.slot_count, user_->slot, secure_version);
   // A running job keeps its journal in the active uotadata sector; a selection write would orphan it.
   if (!already && ota_->running()) {
     response.status = Code::kBusy;

@@ -26,4 +26,7 @@ class Trust {
   std::unique_ptr<host::MbedCertificateVerifier> user_ca_;
 };
 
+// Verifies the image in `slot` of a level by `policy`, against the level's anti-rollback floor.
+Result<SignedImage> verify_slot(AppSlots& slots, uint32_t slot, TrustPolicy policy);
+
 }  // namespace privota::protected_app

@@ -57,6 +57,11 @@ struct BootContext {
 // when no slot verifies; other errors are flash failures.
 Result<BootDecision> select_boot_slot(BootContext& context);
 
+// Whether `running_slot` is already the confirmed selection with a floor of at least `secure_version`: then
+// mark_app_valid() writes nothing.
+bool app_is_confirmed(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot,
+                      uint32_t secure_version);
+
 // The running app confirms itself: its entry becomes VALID and the anti-rollback floor rises to its
 // secure_version. Nothing is written when both are already so (no flash wear for repeated calls).
 Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version);

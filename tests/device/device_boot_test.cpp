@@ -133,6 +133,13 @@ TEST(DeviceBootFailures, ProtectedAppSignedByAnotherKeyIsRefusedBySecureBoot) {
             std::string::npos);
 }
 
+TEST(DeviceBootFailures, ProtectedAppStartedByHandRefusesWithoutItsHandOver) {
+  // Without the bootloader's fds (flash, configuration, log, power) it does nothing and says why.
+  const CommandResult run = run_command(std::string(PRIVOTA_DEVICE_DIR) + "/images/protected.elf </dev/null");
+  EXPECT_EQ(run.exit_code, 67) << run.out;  // kExitBadHandover
+  EXPECT_NE(run.out.find("started by privota-sim's bootloader"), std::string::npos) << run.out;
+}
+
 TEST(DeviceBootFailures, SimRefusesABadConfigurationWithAClearLine) {
   SimDevice device;
   device.make_flash(device.protected_image("1.0.0", 1), device.user_image("hello", "1.0.0", 1));

@@ -95,15 +95,21 @@ Result<BootDecision> select_boot_slot(BootContext& c) {
   return decision;
 }
 
+bool app_is_confirmed(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot,
+                      uint32_t secure_version) {
+  const bool selected =
+      view.active >= 0 && static_cast<uint32_t>(view.active_slot(slot_count)) == running_slot;
+  const OtaState state = view.active_state();
+  return selected && (state == OtaState::kValid || state == OtaState::kUndefined) &&
+         view.secure_version_floor() >= secure_version;
+}
+
 Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version) {
   PRIVOTA_ASSIGN_OR_RETURN(const OtaDataView view, read_ota_data(slots.select));
+  if (app_is_confirmed(view, slots.slot_count, running_slot, secure_version)) return Status::ok();
   const bool selected =
       view.active >= 0 && static_cast<uint32_t>(view.active_slot(slots.slot_count)) == running_slot;
   const OtaState state = view.active_state();
-  if (selected && (state == OtaState::kValid || state == OtaState::kUndefined) &&
-      view.secure_version_floor() >= secure_version) {
-    return Status::ok();
-  }
   if (selected && (state == OtaState::kInvalid || state == OtaState::kAborted)) {
     return Status::error(Code::kBadState, "app was already marked invalid; it cannot become valid");
   }
