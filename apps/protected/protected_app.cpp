@@ -8,6 +8,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "privota/byte_order.h"
 #include "privota/host/app_payload.h"
 #include "privota/host/device_protocol.h"
 #include "privota/host/mbedtls_digest.h"
@@ -17,14 +18,21 @@
 namespace privota::protected_app {
 namespace {
 
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-using syscall::Call;
-using syscall::Frame;
+using Kind = SupervisorEventKind;
 
-// How long the user app gets to see REBOOTING and end by itself before the device reboots under it.
-constexpr auto kRebootGrace = std::chrono::milliseconds(1000);
 constexpr int kPollMs = 50;
+// How long the user app gets to see REBOOTING and end by itself before the device reboots under it.
+constexpr uint32_t kRebootGraceMs = 1000;
+// Messages served in one round before the loop looks at everything else again: a flood of frames cannot
+// starve supervision for long.
+constexpr int kFramesPerRound = 64;
+// Bytes read from one output pipe in one round: a flood is read at the pace the log can take.
+constexpr size_t kOutputPerRound = 16384;
+// A line longer than this is passed on in pieces: bounds what a user app can make the protected app hold.
+constexpr size_t kMaxLine = 4096;
+// After the channel hung up: how long the app may take to end by itself before it counts as hung.
+constexpr auto kHangupGrace = std::chrono::milliseconds(200);
 
 std::string describe(const host::ExitStatus& exit) {
   if (exit.kind == host::ExitStatus::Kind::kSignaled) {
@@ -32,10 +40,6 @@ std::string describe(const host::ExitStatus& exit) {
     return std::string("was killed by SIG") + (name != nullptr ? name : std::to_string(exit.signal));
   }
   return "exited with code " + std::to_string(exit.code);
-}
-
-bool is_crash(const host::ExitStatus& exit) {
-  return !exit.exited(0);
 }
 
 std::string slot_name(uint32_t slot) {
@@ -52,21 +56,35 @@ ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::Devic
       log_(log),
       boot_(std::move(boot)),
       trust_(config),
-      wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-  OtaService::Setup setup;
-  setup.flash = &flash_;
-  setup.table = table_;
-  setup.config = &config_;
-  setup.trust = &trust_;
-  setup.log = &log_;
-  setup.wake_fd = wake_.get();
-  setup.position_probe = position_probe;
-  ota_.emplace(std::move(setup));
+      wake_(eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)),
+      jobs_({&flash_, table_, &config_, &url_policy_, &trust_, &log_, wake_.get(), position_probe}),
+      ota_(jobs_, url_policy_),
+      supervisor_(SupervisorLimits{config.user_app.confirm_timeout_ms, config.user_app.crash_loop_limit,
+                                   kRebootGraceMs}) {
+  for (const std::string& host : config_.ota.allowed_hosts)
+    hosts_.push_back(host.c_str());
+  url_policy_.allow_http = config_.ota.allow_http;
+  url_policy_.allowed_hosts = {hosts_.data(), hosts_.size()};
+  url_policy_.allowed_ports = {config_.ota.allowed_ports.data(), config_.ota.allowed_ports.size()};
+  url_policy_.max_length = config_.ota.max_url_length;
 }
 
 ProtectedApp::~ProtectedApp() {
   stop_user_app();
-  ota_.reset();
+}
+
+uint64_t ProtectedApp::now_ms() const {
+  return static_cast<uint64_t>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_)
+          .count());
+}
+
+SupervisorAction ProtectedApp::tell(Kind kind, int32_t code) {
+  SupervisorEvent event;
+  event.kind = kind;
+  event.now_ms = now_ms();
+  event.code = code;
+  return supervisor_.on(event);
 }
 
 int ProtectedApp::run() {
@@ -75,20 +93,33 @@ int ProtectedApp::run() {
             {{"slot", boot_.slot}, {"version", boot_.version}, {"secure_version", boot_.secure_version}});
   confirm_self();
   const bool have_user_app = select_user_app();
-  start_owner_jobs();
-  if (!have_user_app && !ota_->running()) return host::kExitNoBootableUserApp;
-  Next next = Next::kKeepRunning;
-  if (have_user_app && !launch()) next = fail_trial("it could not be started");
-  while (next == Next::kKeepRunning)
-    next = supervise();
-  stop_user_app();
-  ota_->stop();
-  if (next == Next::kReboot) {
-    log_.info("reboot", "rebooting");
-    return host::kExitReboot;
+  start_jobs();
+  SupervisorEvent booted;
+  booted.kind = Kind::kBooted;
+  booted.now_ms = now_ms();
+  booted.no_user_app = !have_user_app;
+  if (have_user_app) {
+    booted.slot = user_->slot;
+    booted.trial = user_->outcome == BootOutcome::kTrial;
+    syscalls_.emplace(RunningUserApp{&user_slots_, user_->slot, user_->image.info.desc}, supervisor_, ota_,
+                      *this);
   }
-  log_.info("halt", "nothing left to do: the device halts");
-  return host::kExitHalt;
+  Step step = carry_out(supervisor_.on(booted));
+  while (step == Step::kContinue)
+    step = wait_and_react();
+  stop_user_app();
+  ota_.suspend();  // a job still running continues from its journal at the next boot
+  jobs_.join();
+  switch (step) {
+    case Step::kReboot:
+      log_.info("reboot", "rebooting");
+      return host::kExitReboot;
+    case Step::kHaltNoUserApp:
+      return host::kExitNoBootableUserApp;
+    default:
+      log_.info("halt", "nothing left to do: the device halts");
+      return host::kExitHalt;
+  }
 }
 
 // A protected app on trial that got this far (it reads flash, verifies, serves) is good: it confirms itself,
@@ -161,341 +192,306 @@ bool ProtectedApp::select_user_app() {
 
 // Jobs that began before this boot (power cut, reboot) continue; the owner's request for a protected-app
 // update (privota-sim --protected-update) starts.
-void ProtectedApp::start_owner_jobs() {
-  const AppDescriptor* running_user = user_ ? &user_->image.info.desc : nullptr;
-  Result<uint32_t> resumed = ota_->resume(AppLevel::kProtected, boot_.slot, nullptr);
-  if (!resumed.is_ok() && user_) resumed = ota_->resume(AppLevel::kUser, user_->slot, running_user);
+void ProtectedApp::start_jobs() {
+  Result<AppSlots> own = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  Result<uint32_t> resumed = Status::error(Code::kNotFound, "no journal");
+  if (own.is_ok()) resumed = ota_.resume(own.value(), AppLevel::kProtected, boot_.slot, nullptr);
+  if (!resumed.is_ok() && resumed.status().code() == Code::kNotFound && user_)
+    resumed = ota_.resume(user_slots_, AppLevel::kUser, user_->slot, &user_->image.info.desc);
   if (!resumed.is_ok() && resumed.status().code() != Code::kNotFound) {
     log_.warn("ota_resume_refused",
               std::string("the interrupted OTA job cannot continue: ") + resumed.status().reason());
   }
+  if (resumed.is_ok()) (void)tell(Kind::kJobStarted);
   if (config_.protected_update_url.empty()) return;
-  if (ota_->running()) {
+  if (ota_.running()) {
     log_.warn("ota_refused", "protected-app update not started: an interrupted job is continuing");
     return;
   }
   // An update must be newer than this protected app, whose descriptor its own slot holds.
-  std::optional<SignedImage> self;
-  Result<AppSlots> own = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  std::optional<AppDescriptor> self;
   if (own.is_ok()) {
     const Result<SignedImage> verified =
         verify_slot(own.value(), boot_.slot, trust_.policy(AppLevel::kProtected));
-    if (verified.is_ok()) self = verified.value();
+    if (verified.is_ok()) self = verified->info.desc;
   }
-  const Result<uint32_t> started = ota_->start(AppLevel::kProtected, config_.protected_update_url, boot_.slot,
-                                               self ? &self->info.desc : nullptr);
-  if (!started.is_ok()) {
-    log_.warn("ota_refused",
-              std::string("protected-app update refused: ") + code_name(started.status().code()) + ": " +
-                  started.status().reason(),
-              {{"level", "protected"}, {"error", code_name(started.status().code())}});
+  const std::string& url = config_.protected_update_url;
+  const Result<uint32_t> started =
+      ota_.start(AppLevel::kProtected, {url.data(), url.size()}, boot_.slot, self ? &*self : nullptr);
+  if (started.is_ok()) {
+    (void)tell(Kind::kJobStarted);
+    return;
+  }
+  log_.warn("ota_refused",
+            std::string("protected-app update refused: ") + code_name(started.status().code()) + ": " +
+                started.status().reason(),
+            {{"level", "protected"}, {"error", code_name(started.status().code())}});
+}
+
+// --- carrying out the supervisor's actions
+
+ProtectedApp::Step ProtectedApp::carry_out(SupervisorAction action) {
+  for (;;) {
+    switch (action.kind) {
+      case SupervisorActionKind::kNone:
+        return Step::kContinue;
+      case SupervisorActionKind::kLaunch:
+        if (action.reason == SupervisorReason::kWatchdog) {
+          log_.warn("user_watchdog",
+                    "the user app missed its watchdog feed: restarting it (" + std::to_string(action.count) +
+                        " of " + std::to_string(action.limit) + " restarts)",
+                    {{"crashes", action.count}});
+          stop_user_app();  // it is still running, hung
+        }
+        if (action.reason == SupervisorReason::kCrashRestart) {
+          log_.warn("user_restart",
+                    "restarting the crashed user app (" + std::to_string(action.count) + " of " +
+                        std::to_string(action.limit) + " restarts)",
+                    {{"crashes", action.count}});
+        }
+        action = launch();
+        break;
+      case SupervisorActionKind::kRestart:
+        log_.info("user_restart",
+                  "the user app asked to be restarted (" + std::to_string(action.count) + " of " +
+                      std::to_string(action.limit) + " restarts)",
+                  {{"crashes", action.count}, {"asked", true}});
+        stop_user_app();
+        action = launch();
+        break;
+      case SupervisorActionKind::kMarkInvalidAndReboot:
+        return mark_invalid_and_reboot(action);
+      case SupervisorActionKind::kReboot:
+        if (action.reason == SupervisorReason::kCrashLoop) {
+          log_.error("crash_loop",
+                     "the user app failed " + std::to_string(action.count + 1) +
+                         " times this boot: rebooting the device",
+                     {{"crashes", action.count + 1}});
+        }
+        return Step::kReboot;
+      case SupervisorActionKind::kHalt:
+        return action.reason == SupervisorReason::kNoUserApp ? Step::kHaltNoUserApp : Step::kHalt;
+    }
   }
 }
 
-bool ProtectedApp::launch() {
+SupervisorAction ProtectedApp::launch() {
   const AppDescriptor& desc = user_->image.info.desc;
   Result<UserAppProcess> process = launch_user_app(executable_, config_.user_app, desc.project_name);
   if (!process.is_ok()) {
     log_.error("user_launch_failed", std::string("user app did not start: ") + process.status().reason(),
                {{"errno", process.status().detail()}});
-    return false;
+    last_end_ = "it could not be started";
+    return tell(Kind::kLaunchFailed);
   }
   process_ = std::move(process.value());
-  server_.emplace(process_->channel.get());
-  launched_at_ = Clock::now();
+  channel_.emplace(process_->channel.get());
+  out_open_ = err_open_ = true;
+  const SupervisorAction action = tell(Kind::kUserStarted);
+  const bool trial = supervisor_.on_trial();
   log_.info("user_started",
             std::string("started ") + desc.project_name + " " + desc.version + " from " +
                 slot_name(user_->slot) + " (pid " + std::to_string(process_->child.pid()) + ", sandboxed)" +
-                (on_trial() ? ", on trial: it must confirm within " +
-                                  std::to_string(config_.user_app.confirm_timeout_ms) + " ms"
-                            : ""),
-            {{"pid", process_->child.pid()}, {"slot", user_->slot}, {"trial", on_trial()}});
-  return true;
+                (trial ? ", on trial: it must confirm within " +
+                             std::to_string(config_.user_app.confirm_timeout_ms) + " ms"
+                       : ""),
+            {{"pid", process_->child.pid()}, {"slot", user_->slot}, {"trial", trial}});
+  return action;
 }
 
-bool ProtectedApp::on_trial() const {
-  return user_ && user_->outcome == BootOutcome::kTrial && !confirmed_;
-}
-
-void ProtectedApp::stop_user_app() {
-  if (!process_) return;
-  drain(process_->out, out_pending_, "stdout");
-  drain(process_->err, err_pending_, "stderr");
-  (void)process_->child.kill();
-  (void)process_->child.wait(std::chrono::milliseconds(-1));
-  server_.reset();
-  process_.reset();
-}
-
-// Forwards the app's output to the log line by line; a line without its newline waits for the rest.
-void ProtectedApp::drain(Fd& pipe, std::string& pending, const char* stream) {
-  char buffer[4096];
-  for (;;) {
-    const ssize_t n = read(pipe.get(), buffer, sizeof buffer);
-    if (n <= 0) break;
-    pending.append(buffer, static_cast<size_t>(n));
+ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction& action) {
+  stop_user_app();
+  // The selection write must not race a job of the same level: the user level's job is cancelled (its
+  // journal closed), the owner's job only suspended (it resumes after the reboot).
+  ota_.cancel_level(AppLevel::kUser);
+  ota_.suspend();
+  jobs_.join();
+  const Status marked = mark_app_invalid(user_slots_, action.slot);
+  if (action.reason == SupervisorReason::kAppGaveUp) {
+    log_.warn("user_rejected_itself", "the user app marked itself invalid; rolling back",
+              {{"slot", action.slot}, {"marked", marked.is_ok()}});
+    return Step::kReboot;
   }
-  size_t newline;
-  while ((newline = pending.find('\n')) != std::string::npos) {
-    log_.emit_as("user", std::strcmp(stream, "stderr") == 0 ? host::LogLevel::kWarn : host::LogLevel::kInfo,
-                 "user_output", pending.substr(0, newline), {{"stream", stream}});
-    pending.erase(0, newline + 1);
+  std::string why = last_end_;
+  if (action.reason == SupervisorReason::kTrialWatchdog) why = "it armed its watchdog and missed a feed";
+  if (action.reason == SupervisorReason::kTrialTimeout) {
+    why = "it did not call ota_mark_valid within " + std::to_string(config_.user_app.confirm_timeout_ms) +
+          " ms";
   }
-  // Bound what a user app can make the protected app hold: a very long line is passed on in pieces.
-  if (pending.size() > 4096) {
-    log_.emit_as("user", host::LogLevel::kInfo, "user_output", pending, {{"stream", stream}});
-    pending.clear();
-  }
+  log_.warn("trial_failed",
+            std::string("trial of ") + user_->image.info.desc.project_name + " " +
+                user_->image.info.desc.version + " failed: " + why + "; marked invalid, rolling back",
+            {{"slot", action.slot},
+             {"reason", why},
+             {"why", supervisor_reason_name(action.reason)},
+             {"marked", marked.is_ok()}});
+  return Step::kReboot;
 }
 
-ProtectedApp::Next ProtectedApp::supervise() {
-  pollfd fds[4] = {{process_ ? process_->channel.get() : -1, POLLIN, 0},
-                   {process_ ? process_->out.get() : -1, POLLIN, 0},
-                   {process_ ? process_->err.get() : -1, POLLIN, 0},
+// --- waiting for what happens next
+
+ProtectedApp::Step ProtectedApp::wait_and_react() {
+  const bool app = process_.has_value();
+  pollfd fds[4] = {{app && channel_ ? process_->channel.get() : -1, POLLIN, 0},
+                   {app && out_open_ ? process_->out.get() : -1, POLLIN, 0},
+                   {app && err_open_ ? process_->err.get() : -1, POLLIN, 0},
                    {wake_.get(), POLLIN, 0}};
   const int ready = poll(fds, 4, kPollMs);
   if (ready < 0 && errno != EINTR) {
     log_.error("poll_failed", std::strerror(errno));
-    return Next::kReboot;
+    return Step::kReboot;
   }
-  if (process_) {
-    if (fds[0].revents != 0) {
-      // Serve everything that is waiting, so a flood of garbage cannot starve the checks below for long.
-      for (int i = 0; i < 64 && server_; ++i) {
-        const SyscallServer::Outcome outcome = server_->serve_one(*this);
-        // The first few in full, then one line per 500: a flood must not flood the log.
-        const uint32_t n = server_->malformed();
-        if (outcome == SyscallServer::Outcome::kMalformed && (n <= 5 || n % 500 == 0)) {
-          log_.warn("malformed_frame",
-                    std::string("refused malformed system-call frame #") + std::to_string(n) + ": " +
-                        server_->last_refusal(),
-                    {{"count", n}, {"reason", server_->last_refusal()}});
-        }
-        if (outcome == SyscallServer::Outcome::kClosed) break;
-        pollfd more{process_->channel.get(), POLLIN, 0};
-        if (poll(&more, 1, 0) != 1 || requested_ != Next::kKeepRunning || restart_requested_) break;
-      }
-    }
-    if (fds[1].revents != 0) drain(process_->out, out_pending_, "stdout");
-    if (fds[2].revents != 0) drain(process_->err, err_pending_, "stderr");
-  }
+  Step step = Step::kContinue;
+  if (app && fds[0].revents != 0) step = serve_channel();
+  if (step != Step::kContinue) return step;
+  if (process_ && fds[1].revents != 0) drain(process_->out, out_open_, out_pending_, "stdout");
+  if (process_ && fds[2].revents != 0) drain(process_->err, err_open_, err_pending_, "stderr");
   if (fds[3].revents != 0) {
     eventfd_t ignored;
     (void)eventfd_read(wake_.get(), &ignored);
-  }
-  if (requested_ != Next::kKeepRunning) return requested_;
-  if (restart_requested_ && process_) {
-    restart_requested_ = false;
-    log_.info("user_restart", "the user app asked to be restarted");
-    stop_user_app();
-    return launch() ? Next::kKeepRunning : fail_trial("it could not be restarted");
+    if (std::optional<JobEnd> end = jobs_.take_end()) {
+      step = carry_out(tell(ota_.on_job_finished(end->outcome, end->last)));
+      if (step != Step::kContinue) return step;
+    }
   }
   if (process_) {
     const Result<host::ExitStatus> exit = process_->child.wait(std::chrono::milliseconds(0));
-    if (exit.is_ok() && !exit->running()) {
-      const host::ExitStatus status = exit.value();
-      malformed_ = server_ ? server_->malformed() : 0;
-      stop_user_app();
-      return on_user_exit(status);
-    }
-    if (on_trial() &&
-        Clock::now() - launched_at_ > std::chrono::milliseconds(config_.user_app.confirm_timeout_ms)) {
-      return fail_trial("it did not call ota_mark_valid within " +
-                        std::to_string(config_.user_app.confirm_timeout_ms) + " ms");
-    }
+    if (exit.is_ok() && !exit->running()) return on_user_ended(exit.value());
   }
-  if (ota_->reboot_requested()) {
-    if (!reboot_at_) reboot_at_ = Clock::now() + kRebootGrace;
-    if (!process_ || Clock::now() >= *reboot_at_) return Next::kReboot;
-  }
-  if (!process_) return after_user_app();
-  return Next::kKeepRunning;
+  return carry_out(tell(Kind::kTick));
 }
 
-ProtectedApp::Next ProtectedApp::on_user_exit(const host::ExitStatus& exit) {
-  log_.info("user_exited",
-            "user app " + describe(exit) +
-                (malformed_ > 0 ? " (" + std::to_string(malformed_) + " malformed frames refused)" : ""),
-            {{"code", exit.code},
-             {"signal", exit.signal},
-             {"crash", is_crash(exit)},
-             {"malformed_frames", malformed_}});
-  if (on_trial()) return fail_trial("it " + describe(exit) + " before confirming itself");
-  if (!is_crash(exit)) return after_user_app();
-  ++crashes_;
-  if (crashes_ > config_.user_app.crash_loop_limit) {
-    log_.error("crash_loop",
-               "the user app crashed " + std::to_string(crashes_) + " times this boot: rebooting the device",
-               {{"crashes", crashes_}});
-    return Next::kReboot;
+ProtectedApp::Step ProtectedApp::serve_channel() {
+  for (int i = 0; i < kFramesPerRound && process_ && channel_; ++i) {
+    uint8_t message[syscall::kFrameSize + 1];
+    size_t size = 0;
+    const SyscallChannel::Receive received = channel_->receive(message, size);
+    if (received == SyscallChannel::Receive::kNothing) break;
+    if (received == SyscallChannel::Receive::kClosed) return on_channel_closed();
+    uint8_t answer[syscall::kFrameSize];
+    const SyscallOutcome outcome = syscalls_->serve({message, size}, answer, now_ms());
+    (void)channel_->send(answer);
+    log_notice(outcome, {message, size}, answer);
+    const Step step = carry_out(outcome.action);
+    if (step != Step::kContinue || outcome.action.kind != SupervisorActionKind::kNone) return step;
   }
-  log_.warn("user_restart",
-            "restarting the crashed user app (" + std::to_string(crashes_) + " of " +
-                std::to_string(config_.user_app.crash_loop_limit) + " restarts)",
-            {{"crashes", crashes_}});
-  return launch() ? Next::kKeepRunning : Next::kReboot;
+  return Step::kContinue;
 }
 
-// The user app ended normally: wait for a running job (it may still reboot the device), else halt.
-ProtectedApp::Next ProtectedApp::after_user_app() {
-  if (ota_->reboot_requested()) return Next::kReboot;
-  if (ota_->running()) return Next::kKeepRunning;
-  return Next::kHalt;
-}
-
-ProtectedApp::Next ProtectedApp::fail_trial(const std::string& why) {
+// The channel is how a user app is supervised: once it hung up, the app has ended — by itself (then its
+// exit is what counts) or, if it lingers, as an app that can no longer be served.
+ProtectedApp::Step ProtectedApp::on_channel_closed() {
+  channel_.reset();
+  const Result<host::ExitStatus> exit = process_->child.wait(kHangupGrace);
+  if (exit.is_ok() && !exit->running()) return on_user_ended(exit.value());
+  log_.warn("user_hung_up", "the user app closed its channel but kept running: stopping it");
   stop_user_app();
-  ota_->stop();
-  const Status marked = mark_app_invalid(user_slots_, user_->slot);
-  log_.warn("trial_failed",
-            std::string("trial of ") + user_->image.info.desc.project_name + " " +
-                user_->image.info.desc.version + " failed: " + why + "; marked invalid, rolling back",
-            {{"slot", user_->slot}, {"reason", why}, {"marked", marked.is_ok()}});
-  return Next::kReboot;
+  last_end_ = "it closed its system-call channel";
+  return carry_out(tell(Kind::kCrashed, SIGKILL));
 }
 
-// --- system calls
-// -------------------------------------------------------------------------------------------
+ProtectedApp::Step ProtectedApp::on_user_ended(const host::ExitStatus& exit) {
+  const uint32_t malformed = syscalls_ ? syscalls_->malformed() : 0;
+  stop_user_app();
+  const bool crash = !exit.exited(0);
+  log_.info(
+      "user_exited",
+      "user app " + describe(exit) +
+          (malformed > 0 ? " (" + std::to_string(malformed) + " malformed frames refused)" : ""),
+      {{"code", exit.code}, {"signal", exit.signal}, {"crash", crash}, {"malformed_frames", malformed}});
+  last_end_ = "it " + describe(exit) + " before confirming itself";
+  if (exit.kind == host::ExitStatus::Kind::kSignaled) return carry_out(tell(Kind::kCrashed, exit.signal));
+  return carry_out(tell(Kind::kExited, exit.code));
+}
 
-void ProtectedApp::handle(const Frame& request, Frame& response) {
-  switch (request.call) {
-    case Call::kOtaStart: {
-      if (on_trial()) {
-        response.status = Code::kBadState;  // its journal would not survive the confirmation write
-        break;
+void ProtectedApp::stop_user_app() {
+  if (!process_) return;
+  drain(process_->out, out_open_, out_pending_, "stdout");
+  drain(process_->err, err_open_, err_pending_, "stderr");
+  (void)process_->child.kill();
+  (void)process_->child.wait(std::chrono::milliseconds(-1));
+  channel_.reset();
+  process_.reset();
+}
+
+// Forwards the app's output to the log line by line; a line without its newline waits for the rest. A pipe
+// that reached its end is no longer polled (a closed pipe would report itself on every round).
+void ProtectedApp::drain(Fd& pipe, bool& open, std::string& pending, const char* stream) {
+  char buffer[4096];
+  size_t taken = 0;
+  while (open && taken < kOutputPerRound) {
+    const ssize_t n = read(pipe.get(), buffer, sizeof buffer);
+    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) open = false;
+    if (n <= 0) break;
+    pending.append(buffer, static_cast<size_t>(n));
+    taken += static_cast<size_t>(n);
+  }
+  const host::LogLevel level =
+      std::strcmp(stream, "stderr") == 0 ? host::LogLevel::kWarn : host::LogLevel::kInfo;
+  size_t newline;
+  while ((newline = pending.find('\n')) != std::string::npos) {
+    log_.emit_as("user", level, "user_output", pending.substr(0, newline), {{"stream", stream}});
+    pending.erase(0, newline + 1);
+  }
+  if (pending.size() > kMaxLine || (!open && !pending.empty())) {
+    log_.emit_as("user", level, "user_output", pending, {{"stream", stream}});
+    pending.clear();
+  }
+}
+
+// --- the platform's half of the system calls
+
+Result<AppDescriptor> ProtectedApp::verify_user_slot(uint32_t slot) {
+  const Result<SignedImage> image = verify_slot(user_slots_, slot, trust_.policy(AppLevel::kUser));
+  if (!image.is_ok()) return image.status();
+  return image->info.desc;
+}
+
+void ProtectedApp::user_log(uint32_t level, const char* text) {
+  static constexpr host::LogLevel kLevels[] = {host::LogLevel::kError, host::LogLevel::kWarn,
+                                               host::LogLevel::kInfo, host::LogLevel::kDebug,
+                                               host::LogLevel::kDebug};
+  log_.emit_as("user", kLevels[level <= syscall::kMaxLogLevel ? level : syscall::kMaxLogLevel], "user_log",
+               text);
+}
+
+void ProtectedApp::log_notice(const SyscallOutcome& outcome, ConstByteSpan message, const uint8_t* answer) {
+  switch (outcome.notice) {
+    case SyscallNotice::kNone:
+    case SyscallNotice::kGaveUp:  // logged when the supervisor's action is carried out
+      return;
+    case SyscallNotice::kMalformed: {
+      // The first few in full, then one line per 500: a flood must not flood the log.
+      const uint32_t n = syscalls_->malformed();
+      if (n <= 5 || n % 500 == 0) {
+        log_.warn("malformed_frame",
+                  std::string("refused malformed system-call frame #") + std::to_string(n) + ": " +
+                      outcome.status.reason(),
+                  {{"count", n}, {"reason", outcome.status.reason()}});
       }
-      const Result<uint32_t> job =
-          ota_->start(AppLevel::kUser, request.string(), user_->slot, &user_->image.info.desc);
-      response.status = job.status().code();
-      response.values[0] = job.is_ok() ? job.value() : job.status().detail();
-      log_.info(
-          job.is_ok() ? "ota_accepted" : "ota_refused",
-          std::string("ota_start ") + request.string() + ": " +
-              (job.is_ok() ? "job " + std::to_string(job.value())
-                           : std::string(code_name(job.status().code())) + ": " + job.status().reason()),
-          {{"url", request.string()}, {"error", code_name(job.status().code())}});
-      break;
-    }
-    case Call::kOtaStatus:
-      ota_status(request, response);
-      break;
-    case Call::kOtaCancel:
-      response.status = ota_->cancel(request.values[0]).code();
-      break;
-    case Call::kOtaMarkValid:
-      mark_valid(response);
-      break;
-    case Call::kOtaMarkInvalidAndReboot: {
-      ota_->stop();
-      // With a new image already selected, the reboot alone leaves this app (it boots the new one on
-      // trial); marking this slot invalid would instead hand the new image VALID without a trial.
-      if (ota_->reboot_requested()) {
-        requested_ = Next::kReboot;
-        break;
-      }
-      const Status marked = mark_app_invalid(user_slots_, user_->slot);
-      response.status = marked.code();
-      log_.warn("user_rejected_itself", "the user app marked itself invalid; rolling back",
-                {{"slot", user_->slot}});
-      if (marked.is_ok()) requested_ = Next::kReboot;
-      break;
-    }
-    case Call::kAppInfo:
-      app_info(request, response);
-      break;
-    case Call::kLog: {
-      static constexpr host::LogLevel kLevels[] = {host::LogLevel::kError, host::LogLevel::kWarn,
-                                                   host::LogLevel::kInfo, host::LogLevel::kDebug,
-                                                   host::LogLevel::kDebug};
-      log_.emit_as("user", kLevels[request.values[0]], "user_log", request.string());
-      break;
-    }
-    case Call::kRestart:
-      restart_requested_ = true;
-      break;
-  }
-}
-
-void ProtectedApp::mark_valid(Frame& response) {
-  // A job has already selected the new image: writing this app's selection now would undo that (the next
-  // boot would run this app again instead of trying the new one). This app is not on trial (ota_start
-  // refuses a trial app), so there is nothing to confirm.
-  if (ota_->reboot_requested()) {
-    confirmed_ = true;
-    return;
-  }
-  const uint32_t secure_version = user_->image.info.desc.secure_version;
-  const Result<OtaDataView> view = read_ota_data(user_slots_.select);
-  const bool already =
-      view.is_ok() && app_is_confirmed(view.value(), user_slots_.slot_count, user_->slot, secure_version);
-  // A running job keeps its journal in the active uotadata sector; a selection write would orphan it.
-  if (!already && ota_->running()) {
-    response.status = Code::kBusy;
-    return;
-  }
-  const Status marked = mark_app_valid(user_slots_, user_->slot, secure_version);
-  response.status = marked.code();
-  if (marked.is_ok() && !confirmed_ && (user_->outcome == BootOutcome::kTrial || !already)) {
-    log_.info("user_confirmed",
-              std::string("user app ") + user_->image.info.desc.version + " confirmed itself: marked valid" +
-                  ", anti-rollback floor " + std::to_string(secure_version),
-              {{"slot", user_->slot}, {"secure_version", secure_version}});
-  }
-  if (marked.is_ok()) confirmed_ = true;
-}
-
-void ProtectedApp::app_info(const Frame& request, Frame& response) {
-  const uint32_t slot = request.values[0] == syscall::kRunningSlot ? user_->slot : request.values[0];
-  if (slot >= user_slots_.slot_count) {
-    response.status = Code::kInvalidArgument;
-    return;
-  }
-  SignedImage image;
-  if (slot == user_->slot) {
-    image = user_->image;
-  } else {
-    const Result<SignedImage> other = verify_slot(user_slots_, slot, trust_.policy(AppLevel::kUser));
-    if (!other.is_ok()) {
-      response.status = Code::kNotFound;  // that slot holds nothing this device would run
       return;
     }
-    image = other.value();
-  }
-  // The state of the entry that selects the slot: the active one, else the older one (a rolled-back or
-  // superseded app), else undefined.
-  uint32_t state = static_cast<uint32_t>(OtaState::kUndefined);
-  const Result<OtaDataView> view = read_ota_data(user_slots_.select);
-  if (view.is_ok()) {
-    for (int pass = 0; pass < 2; ++pass) {
-      const int e = pass == 0 ? view->active : (view->active < 0 ? -1 : 1 - view->active);
-      if (e < 0 || !view->entries[e].valid()) continue;
-      if ((view->entries[e].ota_seq - 1) % user_slots_.slot_count == slot) {
-        state = view->entries[e].ota_state;
-        break;
-      }
+    case SyscallNotice::kOtaAccepted:
+    case SyscallNotice::kOtaRefused: {
+      const bool ok = outcome.notice == SyscallNotice::kOtaAccepted;
+      const uint32_t id = load_le32(answer + 12);  // values[0] of the answer: the job id
+      const syscall::Frame request = syscall::decode(message, /*expect_response=*/false).value();
+      log_.info(ok ? "ota_accepted" : "ota_refused",
+                std::string("ota_start ") + request.string() + ": " +
+                    (ok ? "job " + std::to_string(id)
+                        : std::string(code_name(outcome.status.code())) + ": " + outcome.status.reason()),
+                {{"url", request.string()}, {"error", code_name(outcome.status.code())}});
+      return;
+    }
+    case SyscallNotice::kConfirmed: {
+      const uint32_t secure_version = user_->image.info.desc.secure_version;
+      log_.info("user_confirmed",
+                std::string("user app ") + user_->image.info.desc.version +
+                    " confirmed itself: marked valid, anti-rollback floor " + std::to_string(secure_version),
+                {{"slot", user_->slot}, {"secure_version", secure_version}});
+      return;
     }
   }
-  response.values[0] = slot;
-  response.values[1] = image.info.desc.secure_version;
-  response.values[2] = state;
-  response.values[3] = slot == user_->slot ? 1 : 0;
-  const std::string text = std::string(image.info.desc.project_name) + " " + image.info.desc.version;
-  (void)response.set_string(text.c_str());
-}
-
-void ProtectedApp::ota_status(const Frame& request, Frame& response) {
-  const Result<JobStatus> status = ota_->status(request.values[0]);
-  if (!status.is_ok()) {
-    response.status = status.status().code();
-    return;
-  }
-  const JobProgress& p = status->progress;
-  response.values[0] = static_cast<uint32_t>(p.state);
-  response.values[1] = p.bytes_done;
-  response.values[2] = p.bytes_total;
-  response.values[3] = static_cast<uint32_t>(p.error.code());
-  // The core's reasons are short static texts; one over the SDK's 127 bytes is left out, never cut.
-  if (!p.error.is_ok() && std::strlen(p.error.reason()) <= 127) (void)response.set_string(p.error.reason());
 }
 
 }  // namespace privota::protected_app

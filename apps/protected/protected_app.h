@@ -1,10 +1,12 @@
-// ProtectedApp: the trusted half of the device. After the bootloader started it, it
-//   1. confirms itself if it runs on trial (it got this far: flash, table and crypto work),
-//   2. selects and verifies the user app from uotadata (trial / rollback: core/boot_select),
-//   3. launches it in the sandbox and serves its system calls,
-//   4. supervises it: a trial app that crashes, exits, or does not confirm in time is marked invalid and
-//      the device reboots into the previous one; a valid app that crashes is restarted, up to a limit,
-//   5. runs OTA jobs in the background (OtaService) and reboots once one has selected a new image,
+// ProtectedApp: the host device's protected app — a thin platform shell around the core's behaviour.
+// The rules live in the core (src/core/device): the Supervisor (trial, confirm, crash, hang, restarts,
+// reboot, halt), the SyscallService (every system call and its answer) and the OtaService (one job at a
+// time, who owns it, resume, reboot after activation). This class only does what Linux must:
+//   - at boot: confirms itself if on trial, selects and verifies the user app (core boot decision), resumes
+//     an interrupted job and starts the owner's update;
+//   - launches the user app as a sandboxed process, polls its channel, output pipes and the job's eventfd,
+//     and turns what it sees into the core's events (started, exited, crashed, a frame, a job's end, time);
+//   - carries out the supervisor's actions (launch, restart, mark invalid, reboot, halt) and logs them;
 // and returns the exit code that tells the bootloader what the device does next (device_protocol.h).
 #pragma once
 
@@ -14,11 +16,14 @@
 #include <string>
 #include <vector>
 
-#include "ota_service.h"
+#include "job_thread.h"
 #include "privota/boot_select.h"
 #include "privota/host/device_config.h"
 #include "privota/host/event_log.h"
-#include "syscall_server.h"
+#include "privota/ota_service.h"
+#include "privota/supervisor.h"
+#include "privota/syscall_service.h"
+#include "syscall_channel.h"
 #include "trust.h"
 #include "user_app_process.h"
 
@@ -30,9 +35,9 @@ struct Boot {
   std::string version;
 };
 
-class ProtectedApp final : public SyscallHandler {
+class ProtectedApp final : public SyscallPlatform {
  public:
-  // `position_probe`: see OtaService::Setup (may be null).
+  // `position_probe`: see JobThread::Setup (may be null).
   ProtectedApp(Flash& flash, PartitionTable table, const host::DeviceConfig& config, host::EventLog& log,
                Boot boot, std::atomic<uint32_t>* position_probe = nullptr);
   ~ProtectedApp();
@@ -40,26 +45,28 @@ class ProtectedApp final : public SyscallHandler {
   // Runs the device until it halts or reboots; returns the exit code (device_protocol.h).
   int run();
 
-  void handle(const syscall::Frame& request, syscall::Frame& response) override;
+  Result<AppDescriptor> verify_user_slot(uint32_t slot) override;
+  void user_log(uint32_t level, const char* text) override;
 
  private:
-  enum class Next { kKeepRunning, kHalt, kReboot };
+  enum class Step { kContinue, kHalt, kHaltNoUserApp, kReboot };
 
   void confirm_self();
   bool select_user_app();
-  void start_owner_jobs();
-  bool launch();
-  Next supervise();
-  Next on_user_exit(const host::ExitStatus& exit);
-  Next fail_trial(const std::string& why);
-  Next after_user_app();
-  void drain(Fd& pipe, std::string& pending, const char* stream);
+  void start_jobs();
+  void job_started(const Result<uint32_t>& job, const char* what);
+  Step carry_out(SupervisorAction action);
+  SupervisorAction launch();
+  Step mark_invalid_and_reboot(const SupervisorAction& action);
+  Step wait_and_react();
+  Step serve_channel();
+  Step on_user_ended(const host::ExitStatus& exit);
+  Step on_channel_closed();
+  void log_notice(const SyscallOutcome& outcome, ConstByteSpan message, const uint8_t* answer);
+  void drain(Fd& pipe, bool& open, std::string& pending, const char* stream);
   void stop_user_app();
-
-  void app_info(const syscall::Frame& request, syscall::Frame& response);
-  void ota_status(const syscall::Frame& request, syscall::Frame& response);
-  void mark_valid(syscall::Frame& response);
-  bool on_trial() const;
+  uint64_t now_ms() const;
+  SupervisorAction tell(SupervisorEventKind kind, int32_t code = 0);
 
   Flash& flash_;
   PartitionTable table_;
@@ -67,21 +74,22 @@ class ProtectedApp final : public SyscallHandler {
   host::EventLog& log_;
   Boot boot_;
   Trust trust_;
+  std::vector<const char*> hosts_;  // into config_: what url_policy_ points at
+  UrlPolicy url_policy_;
+  Fd wake_;  // eventfd: a job ended
+  JobThread jobs_;
+  OtaService ota_;
+  Supervisor supervisor_;
   AppSlots user_slots_;
   std::optional<BootDecision> user_;  // what runs
+  std::optional<SyscallService> syscalls_;
   std::vector<uint8_t> executable_;
   std::optional<UserAppProcess> process_;
-  std::optional<SyscallServer> server_;
-  Fd wake_;  // eventfd: a job ended
-  std::optional<OtaService> ota_;
-  bool confirmed_ = false;  // the running user app called ota_mark_valid this boot
-  uint32_t crashes_ = 0;
-  uint32_t malformed_ = 0;  // frames the last user app process sent that did not decode
-  std::chrono::steady_clock::time_point launched_at_;
-  std::optional<std::chrono::steady_clock::time_point> reboot_at_;
-  Next requested_ = Next::kKeepRunning;  // by a system call (restart / mark_invalid_and_reboot)
-  bool restart_requested_ = false;
+  std::optional<SyscallChannel> channel_;
+  bool out_open_ = false, err_open_ = false;
   std::string out_pending_, err_pending_;
+  std::string last_end_;  // how the user app last ended, for the trial_failed line
+  std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 
 }  // namespace privota::protected_app

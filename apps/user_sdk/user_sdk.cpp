@@ -32,6 +32,8 @@ static_assert(PRIVOTA_E_NOT_NEWER == static_cast<int>(kLastCode));
 static_assert(PRIVOTA_MAX_STRING == syscall::kPayloadMax - 1);
 static_assert(PRIVOTA_RUNNING_SLOT == syscall::kRunningSlot);
 static_assert(PRIVOTA_LOG_VERBOSE == syscall::kMaxLogLevel);
+static_assert(PRIVOTA_WATCHDOG_MIN_MS == syscall::kMinWatchdogMs);
+static_assert(PRIVOTA_WATCHDOG_MAX_MS == syscall::kMaxWatchdogMs);
 
 // One conversation at a time: a response must follow its own request.
 pthread_mutex_t g_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -210,6 +212,16 @@ int privota_log(int level, const char* text) {
 
 int privota_restart(void) {
   return simple_call(syscall::Call::kRestart);
+}
+
+int privota_watchdog_arm(uint32_t period_ms) {
+  if (period_ms != 0 && (period_ms < PRIVOTA_WATCHDOG_MIN_MS || period_ms > PRIVOTA_WATCHDOG_MAX_MS))
+    return PRIVOTA_E_INVALID_ARGUMENT;
+  return simple_call(syscall::Call::kWatchdogArm, period_ms);
+}
+
+int privota_watchdog_feed(void) {
+  return simple_call(syscall::Call::kWatchdogFeed);
 }
 
 const char* privota_error_name(int error) {

@@ -70,6 +70,9 @@ class JobObserver {
   // After every state change and every chunk written.
   virtual void on_progress(const JobProgress& progress) = 0;
   virtual bool cancel_requested() = 0;
+  // Asked when a cancel stops the job: true keeps its journal live, so the next boot resumes it (the device
+  // is rebooting); false closes it (the job's owner cancelled it).
+  virtual bool keep_journal_on_cancel() { return false; }
 
  protected:
   ~JobObserver() = default;

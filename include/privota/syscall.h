@@ -33,12 +33,18 @@ enum class Call : uint8_t {
   kOtaCancel = 3,     // values[0] job id
   kOtaMarkValid = 4,  //                           (the running user app confirms itself)
   kOtaMarkInvalidAndReboot = 5,  //
-  kAppInfo = 6,  // values[0] slot or kRunningSlot -> values: slot, secure_version, state, running;
-                 //                              payload: "project version"
-  kLog = 7,      // values[0] level (0..4), payload: text
-  kRestart = 8,  //
+  kAppInfo = 6,        // values[0] slot or kRunningSlot -> values: slot, secure_version, state, running;
+                       //                              payload: "project version"
+  kLog = 7,            // values[0] level (0..4), payload: text
+  kRestart = 8,        //
+  kWatchdogArm = 9,    // values[0] period in ms (0 disarms; else kMinWatchdogMs..kMaxWatchdogMs)
+  kWatchdogFeed = 10,  //
 };
-constexpr uint8_t kLastCall = static_cast<uint8_t>(Call::kRestart);
+constexpr uint8_t kLastCall = static_cast<uint8_t>(Call::kWatchdogFeed);
+// A watchdog period shorter than a few scheduler rounds could only fire by accident; one over an hour is
+// not a watchdog.
+constexpr uint32_t kMinWatchdogMs = 100;
+constexpr uint32_t kMaxWatchdogMs = 3600 * 1000;
 constexpr uint32_t kRunningSlot = 0xFFFFFFFF;
 constexpr uint32_t kMaxLogLevel = 4;
 

@@ -155,6 +155,15 @@ int privota_log(int level, const char* text);
 /* Asks the protected app to restart this user app. Like mark_invalid_and_reboot, normally does not return. */
 int privota_restart(void);
 
+/* The user app's watchdog (like ESP-IDF's task watchdog): once armed with a period in ms
+ * (PRIVOTA_WATCHDOG_MIN_MS..PRIVOTA_WATCHDOG_MAX_MS), the app must call privota_watchdog_feed() at least that
+ * often; a missed feed is a crash (a trial app is rolled back, a valid one restarted). 0 disarms it. A new
+ * start of the app begins disarmed. */
+#define PRIVOTA_WATCHDOG_MIN_MS 100u
+#define PRIVOTA_WATCHDOG_MAX_MS 3600000u
+int privota_watchdog_arm(uint32_t period_ms);
+int privota_watchdog_feed(void);
+
 /* Stable lower-case name of any value the calls above return ("ok", "bad_signature", "channel_closed", …). */
 const char* privota_error_name(int error);
 

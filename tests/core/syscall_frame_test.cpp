@@ -132,6 +132,22 @@ INSTANTIATE_TEST_SUITE_P(
                   std::fill(b.begin() + kHeaderSize, b.end(), 0);
                   store_le32(&b[12], 5);
                 },
+                Code::kInvalidArgument},
+        Hostile{"WatchdogPeriodTooShort",
+                [](auto& b) {
+                  b[3] = static_cast<uint8_t>(Call::kWatchdogArm);
+                  store_le16(&b[6], 0);
+                  std::fill(b.begin() + kHeaderSize, b.end(), 0);
+                  store_le32(&b[12], kMinWatchdogMs - 1);
+                },
+                Code::kInvalidArgument},
+        Hostile{"WatchdogPeriodTooLong",
+                [](auto& b) {
+                  b[3] = static_cast<uint8_t>(Call::kWatchdogArm);
+                  store_le16(&b[6], 0);
+                  std::fill(b.begin() + kHeaderSize, b.end(), 0);
+                  store_le32(&b[12], kMaxWatchdogMs + 1);
+                },
                 Code::kInvalidArgument}),
     [](const auto& info) { return info.param.name; });
 

@@ -309,6 +309,7 @@ TEST_F(UserSdk, CallsWithoutPayloadSendTheirCallNumber) {
       {[] { return privota_ota_mark_valid(); }, Call::kOtaMarkValid},
       {[] { return privota_ota_mark_invalid_and_reboot(); }, Call::kOtaMarkInvalidAndReboot},
       {[] { return privota_restart(); }, Call::kRestart},
+      {[] { return privota_watchdog_feed(); }, Call::kWatchdogFeed},
   };
   for (const Row& row : rows)
     EXPECT_EQ(row.call(), PRIVOTA_OK) << syscall::call_name(row.expected);
@@ -715,6 +716,19 @@ TEST(UserSdkExamples, IntruderAllocationStopsAtTheMemoryLimit) {
   EXPECT_TRUE(contains(run.logs[0], "BLOCKED allocate 4096 MiB (stopped at")) << run.logs[0];
 }
 #endif
+
+TEST_F(UserSdk, WatchdogArmSendsItsPeriodAndRefusesImpossibleOnes) {
+  EXPECT_EQ(privota_watchdog_arm(PRIVOTA_WATCHDOG_MIN_MS - 1), PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_EQ(privota_watchdog_arm(PRIVOTA_WATCHDOG_MAX_MS + 1), PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_TRUE(fake_.requests().empty()) << "nothing is sent for a period the ABI refuses";
+  EXPECT_EQ(privota_watchdog_arm(500), PRIVOTA_OK);
+  EXPECT_EQ(privota_watchdog_arm(0), PRIVOTA_OK);
+  const std::vector<Frame> got = fake_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].call, Call::kWatchdogArm);
+  EXPECT_EQ(got[0].values[0], 500u);
+  EXPECT_EQ(got[1].values[0], 0u);
+}
 
 }  // namespace
 }  // namespace privota::user

@@ -172,7 +172,8 @@ Status OtaJob::verify_and_activate() {
 
 Status OtaJob::fail(Status status) {
   writer_.abort();
-  if (journal_open_) (void)close_journal(*c_.slots, journal_index_);  // the job's own error says more
+  const bool suspended = status.code() == Code::kCancelled && c_.observer->keep_journal_on_cancel();
+  if (journal_open_ && !suspended) (void)close_journal(*c_.slots, journal_index_);  // its error says more
   journal_open_ = false;
   progress_.error = status;
   set_state(status.code() == Code::kCancelled ? JobState::kCancelled : JobState::kFailed);

@@ -30,6 +30,12 @@ Status check_request(const Frame& f) {
                              f.values[0]);
       }
       break;
+    case Call::kWatchdogArm:
+      if (f.values[0] != 0 && (f.values[0] < kMinWatchdogMs || f.values[0] > kMaxWatchdogMs)) {
+        return Status::error(Code::kInvalidArgument, "watchdog period is not 0 or 100..3600000 ms",
+                             f.values[0]);
+      }
+      break;
     default:
       break;
   }
@@ -66,6 +72,10 @@ const char* call_name(Call call) {
       return "log";
     case Call::kRestart:
       return "restart";
+    case Call::kWatchdogArm:
+      return "watchdog_arm";
+    case Call::kWatchdogFeed:
+      return "watchdog_feed";
   }
   return "unknown";
 }
