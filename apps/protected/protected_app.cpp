@@ -495,7 +495,8 @@ void ProtectedApp::ota_status(const Frame& request, Frame& response) {
   response.values[2] = p.bytes_total;
   response.values[3] = static_cast<uint32_t>(p.error.code());
   // The core's reasons are short static texts; one over the SDK's 127 bytes is left out, never cut.
-  if (!p.error.is_ok() && std::strlen(p.error.reason()) <= 127) (void)response.set_string(p.error.reason());
+  if (!p.error.is_ok() && std::strlen(p.error.reason()) <= syscall::kReasonMax)
+    (void)response.set_string(p.error.reason());
 }
 
 }  // namespace privota::protected_app
