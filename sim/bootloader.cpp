@@ -7,7 +7,6 @@
 #include <cerrno>
 #include <vector>
 
-#include "chip.h"
 #include "privota/boot_select.h"
 #include "privota/host/app_payload.h"
 #include "privota/host/device_protocol.h"
@@ -81,8 +80,7 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
       config.secure_boot.enabled ? SignatureScheme::kSecureBootV2 : SignatureScheme::kNone;
   context.policy.trusted_keys = {config.secure_boot.key_digests.data(),
                                  config.secure_boot.key_digests.size()};
-  const auto chip = tools::chip_by_name(config.chip);
-  context.policy.limits.expected_chip = chip ? chip->id : ChipId::kAny;
+  context.policy.limits.expected_chip = config.chip;
   context.sha256 = &sha;
   context.verifier = &verifier;
   context.scratch = {scratch.data(), scratch.size()};

@@ -2,16 +2,13 @@
 
 #include <vector>
 
-#include "chip.h"
 #include "privota/host/mbedtls_digest.h"
 #include "privota/ota_data.h"
 
 namespace privota::protected_app {
 
-Trust::Trust(const host::DeviceConfig& config) : digests_(config.secure_boot.key_digests) {
-  const auto chip = tools::chip_by_name(config.chip);
-  if (!chip) throw host::ConfigError("unknown chip '" + config.chip + "'");
-  chip_ = chip->id;
+Trust::Trust(const host::DeviceConfig& config)
+    : chip_(config.chip), digests_(config.secure_boot.key_digests) {
   Result<host::MbedCertificateVerifier> ca = host::MbedCertificateVerifier::from_pem(config.user_app.ca_pem);
   if (!ca.is_ok())
     throw host::ConfigError(std::string("user_app.ca_cert does not load: ") + ca.status().reason());

@@ -5,10 +5,11 @@
 
 #include <fmt/format.h>
 
-#include "chip.h"
 #include "commands.h"
 #include "file_io.h"
 #include "privota/boot_select.h"
+#include "privota/chip.h"
+#include "privota/host/chip_names.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/mbedtls_verifier.h"
@@ -28,8 +29,8 @@ struct EngineOptions {
   // What the device trusts and what it is: images for another chip are refused like unsigned ones.
   TrustPolicy policy(tools::Trust& trust) const {
     TrustPolicy p = trust.policy();
-    const auto info = tools::chip_by_name(chip);
-    if (!info) throw ToolError(fmt::format("unknown chip '{}'; known: {}", chip, tools::chip_names()));
+    const auto info = chip_by_name(chip.c_str());
+    if (!info) throw ToolError(fmt::format("unknown chip '{}'; known: {}", chip, host::chip_names()));
     p.limits.expected_chip = info->id;
     return p;
   }
