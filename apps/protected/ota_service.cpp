@@ -29,7 +29,7 @@ std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_sl
   if (!view.is_ok() || view->active < 0) return std::nullopt;
   const OtaSelectEntry& older = view->entries[1 - view->active];
   if (!older.valid() || older.ota_seq >= view->entries[view->active].ota_seq) return std::nullopt;
-  const uint32_t slot = (older.ota_seq - 1) % slots.slot_count;
+  const uint32_t slot = older.slot(slots.slot_count);
   const auto state = static_cast<OtaState>(older.ota_state);
   if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted))
     return std::nullopt;

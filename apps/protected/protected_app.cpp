@@ -469,7 +469,7 @@ void ProtectedApp::app_info(const Frame& request, Frame& response) {
     for (int pass = 0; pass < 2; ++pass) {
       const int e = pass == 0 ? view->active : (view->active < 0 ? -1 : 1 - view->active);
       if (e < 0 || !view->entries[e].valid()) continue;
-      if ((view->entries[e].ota_seq - 1) % user_slots_.slot_count == slot) {
+      if (view->entries[e].slot(user_slots_.slot_count) == slot) {
         state = view->entries[e].ota_state;
         break;
       }
