@@ -7,8 +7,7 @@
 #include <vector>
 
 #include "privota/host/curl_transport.h"
-#include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/host/system_clock.h"
 #include "privota/ota_data.h"
 
@@ -154,12 +153,10 @@ Result<uint32_t> OtaService::launch(Request request) {
 }
 
 void OtaService::run(Request r, uint32_t id) {
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
+  host::SlotVerifier verifier;
   host::SystemClock clock;
   host::CurlTransport transport(
       {s_.config->ota.tls_ca_pem, s_.config->ota.connect_timeout_ms, s_.config->ota.stall_timeout_ms, 16384});
-  std::vector<uint8_t> buffer(kSignatureSectorSize);
   Observer observer(*this, id);
   Status outcome;
   // The job keeps its slot table, writer and journal in place (no heap in the core); a few KiB, so it
@@ -180,12 +177,12 @@ void OtaService::run(Request r, uint32_t id) {
     rejected = rejected_image(slots.value(), r.running_slot, c.policy);
     c.rejected = rejected ? &*rejected : nullptr;
     c.url_policy = &url_policy_;
-    c.sha256 = &sha;
-    c.verifier = &verifier;
+    c.sha256 = &verifier.sha256();
+    c.verifier = &verifier.verifier();
     c.transport = &transport;
     c.clock = &clock;
     c.observer = &observer;
-    c.buffer = {buffer.data(), buffer.size()};
+    c.buffer = verifier.scratch();
     c.config.max_attempts = s_.config->ota.max_attempts;
     c.config.first_backoff_ms = s_.config->ota.first_backoff_ms;
     c.config.max_redirects = s_.config->ota.max_redirects;

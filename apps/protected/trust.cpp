@@ -1,9 +1,6 @@
 #include "trust.h"
 
-#include <vector>
-
-#include "privota/host/mbedtls_digest.h"
-#include "privota/ota_data.h"
+#include "privota/host/slot_verifier.h"
 
 namespace privota::protected_app {
 
@@ -29,13 +26,8 @@ TrustPolicy Trust::policy(AppLevel level) {
 }
 
 Result<SignedImage> verify_slot(AppSlots& slots, uint32_t slot, TrustPolicy policy) {
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  const Result<OtaDataView> view = read_ota_data(slots.select);
-  policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-  policy.limits.max_image_size = slots.slots[slot].size();
-  return verify_signed_image(slots.slots[slot], policy, sha, verifier, {scratch.data(), scratch.size()});
+  host::SlotVerifier verifier;
+  return verifier.verify(slots, slot, policy);
 }
 
 }  // namespace privota::protected_app
