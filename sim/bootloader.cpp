@@ -7,14 +7,14 @@
 #include <cerrno>
 #include <vector>
 
-#include "chip.h"
 #include "privota/boot_select.h"
 #include "privota/host/app_payload.h"
 #include "privota/host/device_protocol.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
 #include "privota/host/power_cut_flash.h"
+#include "privota/host/selection_record.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/host/unique_fd.h"
 #include "privota/partition_table.h"
 
@@ -72,21 +72,12 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
     result.kind = BootResult::Kind::kNoBootableApp;
     return result;
   }
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  BootContext context;
-  context.slots = &slots.value();
-  context.policy.scheme =
-      config.secure_boot.enabled ? SignatureScheme::kSecureBootV2 : SignatureScheme::kNone;
-  context.policy.trusted_keys = {config.secure_boot.key_digests.data(),
-                                 config.secure_boot.key_digests.size()};
-  const auto chip = tools::chip_by_name(config.chip);
-  context.policy.limits.expected_chip = chip ? chip->id : ChipId::kAny;
-  context.sha256 = &sha;
-  context.verifier = &verifier;
-  context.scratch = {scratch.data(), scratch.size()};
-  const Result<BootDecision> decision = select_boot_slot(context);
+  TrustPolicy policy;
+  policy.scheme = config.secure_boot.enabled ? SignatureScheme::kSecureBootV2 : SignatureScheme::kNone;
+  policy.trusted_keys = {config.secure_boot.key_digests.data(), config.secure_boot.key_digests.size()};
+  policy.limits.expected_chip = config.chip;
+  host::SlotVerifier verifier;
+  const Result<BootDecision> decision = verifier.select(slots.value(), policy);
   if (cut) {
     say("error", "power_cut", "power cut during a bootloader flash write");
     result.kind = BootResult::Kind::kPowerCut;
@@ -100,21 +91,9 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
   }
   const BootDecision& d = decision.value();
   const AppDescriptor& desc = d.image.info.desc;
-  std::string message = std::string("protected app ") + desc.project_name + " " + desc.version + " in ota_" +
-                        std::to_string(d.slot) + ": " + boot_outcome_name(d.outcome) +
-                        (config.secure_boot.enabled ? " (Secure Boot v2 verified)" : " (secure boot off)");
-  nlohmann::json fields = {{"slot", d.slot},
-                           {"outcome", boot_outcome_name(d.outcome)},
-                           {"project", desc.project_name},
-                           {"version", desc.version},
-                           {"secure_version", desc.secure_version}};
-  if (d.rejected_slot >= 0) {
-    message += std::string(" (gave up on ota_") + std::to_string(d.rejected_slot) + ": " +
-               d.rejected_reason.reason() + ")";
-    fields["rejected_slot"] = d.rejected_slot;
-    fields["rejected_reason"] = d.rejected_reason.reason();
-  }
-  say("info", "boot", message, fields);
+  host::SelectionRecord record = host::selection_record(AppLevel::kProtected, d);
+  record.message += config.secure_boot.enabled ? " (Secure Boot v2 verified)" : " (secure boot off)";
+  say("info", "boot", record.message, record.fields);
 
   Result<std::vector<uint8_t>> payload = host::read_app_payload(slots->slots[d.slot], d.image.info);
   if (!payload.is_ok()) {

@@ -6,8 +6,7 @@
 #include <vector>
 
 #include "privota/host/curl_transport.h"
-#include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/host/system_clock.h"
 #include "privota/ota_data.h"
 
@@ -104,12 +103,10 @@ void JobThread::publish(const JobProgress& progress) {
 
 void JobThread::run(JobRequest r) {
   const char* level = app_level_name(r.level);
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
+  host::SlotVerifier verifier;
   host::SystemClock clock;
   const host::OtaConfig& ota = s_.config->ota;
   host::CurlTransport transport({ota.tls_ca_pem, ota.connect_timeout_ms, ota.stall_timeout_ms, 16384});
-  std::vector<uint8_t> buffer(kSignatureSectorSize);
   Observer observer(*this, r.id);
   Status outcome;
   // The job keeps its slot table, writer and journal in place (no heap in the core); a few KiB, so it lives
@@ -134,12 +131,12 @@ void JobThread::run(JobRequest r) {
     }
     c.rejected = rejected ? &*rejected : nullptr;
     c.url_policy = s_.url_policy;
-    c.sha256 = &sha;
-    c.verifier = &verifier;
+    c.sha256 = &verifier.sha256();
+    c.verifier = &verifier.verifier();
     c.transport = &transport;
     c.clock = &clock;
     c.observer = &observer;
-    c.buffer = {buffer.data(), buffer.size()};
+    c.buffer = verifier.scratch();
     c.config.max_attempts = ota.max_attempts;
     c.config.first_backoff_ms = ota.first_backoff_ms;
     c.config.max_redirects = ota.max_redirects;

@@ -11,8 +11,8 @@
 #include "privota/byte_order.h"
 #include "privota/host/app_payload.h"
 #include "privota/host/device_protocol.h"
-#include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/selection_record.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/ota_data.h"
 
 namespace privota::protected_app {
@@ -40,10 +40,6 @@ std::string describe(const host::ExitStatus& exit) {
     return std::string("was killed by SIG") + (name != nullptr ? name : std::to_string(exit.signal));
   }
   return "exited with code " + std::to_string(exit.code);
-}
-
-std::string slot_name(uint32_t slot) {
-  return "user_" + std::to_string(slot);
 }
 
 }  // namespace
@@ -147,37 +143,16 @@ bool ProtectedApp::select_user_app() {
     return false;
   }
   user_slots_ = slots.value();
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  BootContext context;
-  context.slots = &user_slots_;
-  context.policy = trust_.policy(AppLevel::kUser);
-  context.sha256 = &sha;
-  context.verifier = &verifier;
-  context.scratch = {scratch.data(), scratch.size()};
-  Result<BootDecision> decision = select_boot_slot(context);
+  host::SlotVerifier verifier;
+  Result<BootDecision> decision = verifier.select(user_slots_, trust_.policy(AppLevel::kUser));
   if (!decision.is_ok()) {
     log_.error("no_bootable_user_app", std::string("no user app to run: ") + decision.status().reason(),
                {{"error", code_name(decision.status().code())}});
     return false;
   }
   user_ = decision.value();
-  const AppDescriptor& desc = user_->image.info.desc;
-  json fields = {{"slot", user_->slot},
-                 {"outcome", boot_outcome_name(user_->outcome)},
-                 {"project", desc.project_name},
-                 {"version", desc.version},
-                 {"secure_version", desc.secure_version}};
-  std::string message = std::string("user app ") + desc.project_name + " " + desc.version + " in " +
-                        slot_name(user_->slot) + ": " + boot_outcome_name(user_->outcome);
-  if (user_->rejected_slot >= 0) {
-    fields["rejected_slot"] = user_->rejected_slot;
-    fields["rejected_reason"] = user_->rejected_reason.reason();
-    message += std::string(" (gave up on ") + slot_name(static_cast<uint32_t>(user_->rejected_slot)) + ": " +
-               user_->rejected_reason.reason() + ")";
-  }
-  log_.info("user_selected", message, fields);
+  const host::SelectionRecord record = host::selection_record(AppLevel::kUser, *user_);
+  log_.info("user_selected", record.message, record.fields);
   Result<std::vector<uint8_t>> payload =
       host::read_app_payload(user_slots_.slots[user_->slot], user_->image.info);
   if (!payload.is_ok()) {
@@ -291,7 +266,8 @@ SupervisorAction ProtectedApp::launch() {
   const bool trial = supervisor_.on_trial();
   log_.info("user_started",
             std::string("started ") + desc.project_name + " " + desc.version + " from " +
-                slot_name(user_->slot) + " (pid " + std::to_string(process_->child.pid()) + ", sandboxed)" +
+                host::slot_name(AppLevel::kUser, user_->slot) + " (pid " +
+                std::to_string(process_->child.pid()) + ", sandboxed)" +
                 (trial ? ", on trial: it must confirm within " +
                              std::to_string(config_.user_app.confirm_timeout_ms) + " ms"
                        : ""),

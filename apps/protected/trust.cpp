@@ -1,17 +1,11 @@
 #include "trust.h"
 
-#include <vector>
-
-#include "chip.h"
-#include "privota/host/mbedtls_digest.h"
-#include "privota/ota_data.h"
+#include "privota/host/slot_verifier.h"
 
 namespace privota::protected_app {
 
-Trust::Trust(const host::DeviceConfig& config) : digests_(config.secure_boot.key_digests) {
-  const auto chip = tools::chip_by_name(config.chip);
-  if (!chip) throw host::ConfigError("unknown chip '" + config.chip + "'");
-  chip_ = chip->id;
+Trust::Trust(const host::DeviceConfig& config)
+    : chip_(config.chip), digests_(config.secure_boot.key_digests) {
   Result<host::MbedCertificateVerifier> ca = host::MbedCertificateVerifier::from_pem(config.user_app.ca_pem);
   if (!ca.is_ok())
     throw host::ConfigError(std::string("user_app.ca_cert does not load: ") + ca.status().reason());
@@ -32,13 +26,8 @@ TrustPolicy Trust::policy(AppLevel level) {
 }
 
 Result<SignedImage> verify_slot(AppSlots& slots, uint32_t slot, TrustPolicy policy) {
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  const Result<OtaDataView> view = read_ota_data(slots.select);
-  policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-  policy.limits.max_image_size = slots.slots[slot].size();
-  return verify_signed_image(slots.slots[slot], policy, sha, verifier, {scratch.data(), scratch.size()});
+  host::SlotVerifier verifier;
+  return verifier.verify(slots, slot, policy);
 }
 
 }  // namespace privota::protected_app

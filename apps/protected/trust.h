@@ -14,7 +14,7 @@ namespace privota::protected_app {
 
 class Trust {
  public:
-  // Throws host::ConfigError when the CA does not load or the chip is unknown.
+  // Throws host::ConfigError when the CA does not load.
   explicit Trust(const host::DeviceConfig& config);
 
   // The policy for one level; min_secure_version is left 0 (the caller takes the floor from flash).

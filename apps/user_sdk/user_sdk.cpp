@@ -11,6 +11,9 @@
 #include <sys/socket.h>
 #include <sys/types.h>
 
+#include "privota/app_image.h"
+#include "privota/ota_data.h"
+#include "privota/ota_job.h"
 #include "privota/status.h"
 #include "privota/syscall.h"
 #include "user_sdk_testing.h"
@@ -21,17 +24,88 @@ namespace {
 using syscall::Call;
 using syscall::Frame;
 
-static_assert(PRIVOTA_E_INVALID_ARGUMENT == static_cast<int>(Code::kInvalidArgument));
-static_assert(PRIVOTA_E_LIMIT_EXCEEDED == static_cast<int>(Code::kLimitExceeded));
-static_assert(PRIVOTA_E_BAD_STATE == static_cast<int>(Code::kBadState));
-static_assert(PRIVOTA_E_ROLLBACK == static_cast<int>(Code::kRollback));
-static_assert(PRIVOTA_E_URL_PORT_NOT_ALLOWED == static_cast<int>(Code::kUrlPortNotAllowed));
-static_assert(PRIVOTA_E_BUSY == static_cast<int>(Code::kBusy));
-static_assert(PRIVOTA_E_TLS_NAME_MISMATCH == static_cast<int>(Code::kTlsNameMismatch));
-static_assert(PRIVOTA_E_NOT_NEWER == static_cast<int>(kLastCode));
-static_assert(PRIVOTA_MAX_STRING == syscall::kPayloadMax - 1);
-static_assert(PRIVOTA_RUNNING_SLOT == syscall::kRunningSlot);
+// user.h is plain C, so it cannot use the core's enums; its numbers are the ABI and must stay equal to them.
+constexpr bool same(int c_value, Code code) {
+  return c_value == static_cast<int>(code);
+}
+constexpr bool same(unsigned c_value, JobState state) {
+  return c_value == static_cast<unsigned>(state);
+}
+constexpr bool same(unsigned c_value, OtaState state) {
+  return c_value == static_cast<uint32_t>(state);
+}
+constexpr bool same(int c_value, syscall::LogLevel level) {
+  return c_value == static_cast<int>(level);
+}
+
+// Refusals: every privota::Code, and none beyond the last.
+static_assert(same(PRIVOTA_OK, Code::kOk));
+static_assert(same(PRIVOTA_E_INVALID_ARGUMENT, Code::kInvalidArgument));
+static_assert(same(PRIVOTA_E_OUT_OF_BOUNDS, Code::kOutOfBounds));
+static_assert(same(PRIVOTA_E_MISALIGNED, Code::kMisaligned));
+static_assert(same(PRIVOTA_E_IO_ERROR, Code::kIoError));
+static_assert(same(PRIVOTA_E_POWER_LOST, Code::kPowerLost));
+static_assert(same(PRIVOTA_E_TRUNCATED, Code::kTruncated));
+static_assert(same(PRIVOTA_E_BAD_MAGIC, Code::kBadMagic));
+static_assert(same(PRIVOTA_E_BAD_CHECKSUM, Code::kBadChecksum));
+static_assert(same(PRIVOTA_E_BAD_HASH, Code::kBadHash));
+static_assert(same(PRIVOTA_E_BAD_LENGTH, Code::kBadLength));
+static_assert(same(PRIVOTA_E_LIMIT_EXCEEDED, Code::kLimitExceeded));
+static_assert(same(PRIVOTA_E_OVERLAP, Code::kOverlap));
+static_assert(same(PRIVOTA_E_DUPLICATE, Code::kDuplicate));
+static_assert(same(PRIVOTA_E_NOT_FOUND, Code::kNotFound));
+static_assert(same(PRIVOTA_E_UNSUPPORTED, Code::kUnsupported));
+static_assert(same(PRIVOTA_E_BAD_STATE, Code::kBadState));
+static_assert(same(PRIVOTA_E_TRAILING_DATA, Code::kTrailingData));
+static_assert(same(PRIVOTA_E_BAD_SIGNATURE, Code::kBadSignature));
+static_assert(same(PRIVOTA_E_UNTRUSTED, Code::kUntrusted));
+static_assert(same(PRIVOTA_E_ROLLBACK, Code::kRollback));
+static_assert(same(PRIVOTA_E_URL_TOO_LONG, Code::kUrlTooLong));
+static_assert(same(PRIVOTA_E_URL_MALFORMED, Code::kUrlMalformed));
+static_assert(same(PRIVOTA_E_URL_BAD_CHARACTER, Code::kUrlBadCharacter));
+static_assert(same(PRIVOTA_E_URL_USERINFO, Code::kUrlUserinfo));
+static_assert(same(PRIVOTA_E_URL_SCHEME_NOT_ALLOWED, Code::kUrlSchemeNotAllowed));
+static_assert(same(PRIVOTA_E_URL_HOST_NOT_ALLOWED, Code::kUrlHostNotAllowed));
+static_assert(same(PRIVOTA_E_URL_PORT_NOT_ALLOWED, Code::kUrlPortNotAllowed));
+static_assert(same(PRIVOTA_E_BUSY, Code::kBusy));
+static_assert(same(PRIVOTA_E_CANCELLED, Code::kCancelled));
+static_assert(same(PRIVOTA_E_TIMEOUT, Code::kTimeout));
+static_assert(same(PRIVOTA_E_NETWORK, Code::kNetwork));
+static_assert(same(PRIVOTA_E_HTTP_STATUS, Code::kHttpStatus));
+static_assert(same(PRIVOTA_E_TOO_MANY_REDIRECTS, Code::kTooManyRedirects));
+static_assert(same(PRIVOTA_E_TLS_NAME_MISMATCH, Code::kTlsNameMismatch));
+static_assert(same(PRIVOTA_E_TLS_ERROR, Code::kTlsError));
+static_assert(same(PRIVOTA_E_WRONG_CHIP, Code::kWrongChip));
+static_assert(same(PRIVOTA_E_NOT_NEWER, Code::kNotNewer));
+static_assert(same(PRIVOTA_E_NOT_NEWER, kLastCode));
+// Job states (privota_ota_status_t.state).
+static_assert(same(PRIVOTA_OTA_QUEUED, JobState::kQueued));
+static_assert(same(PRIVOTA_OTA_CONNECTING, JobState::kConnecting));
+static_assert(same(PRIVOTA_OTA_DOWNLOADING, JobState::kDownloading));
+static_assert(same(PRIVOTA_OTA_VERIFYING, JobState::kVerifying));
+static_assert(same(PRIVOTA_OTA_ACTIVATING, JobState::kActivating));
+static_assert(same(PRIVOTA_OTA_REBOOTING, JobState::kRebooting));
+static_assert(same(PRIVOTA_OTA_FAILED, JobState::kFailed));
+static_assert(same(PRIVOTA_OTA_CANCELLED, JobState::kCancelled));
+// Slot states (privota_app_info_t.state): esp_ota_img_states_t.
+static_assert(same(PRIVOTA_APP_NEW, OtaState::kNew));
+static_assert(same(PRIVOTA_APP_PENDING_VERIFY, OtaState::kPendingVerify));
+static_assert(same(PRIVOTA_APP_VALID, OtaState::kValid));
+static_assert(same(PRIVOTA_APP_INVALID, OtaState::kInvalid));
+static_assert(same(PRIVOTA_APP_ABORTED, OtaState::kAborted));
+static_assert(same(PRIVOTA_APP_UNDEFINED, OtaState::kUndefined));
+// Log levels, and the frame's limits.
+static_assert(same(PRIVOTA_LOG_ERROR, syscall::LogLevel::kError));
+static_assert(same(PRIVOTA_LOG_WARN, syscall::LogLevel::kWarn));
+static_assert(same(PRIVOTA_LOG_INFO, syscall::LogLevel::kInfo));
+static_assert(same(PRIVOTA_LOG_DEBUG, syscall::LogLevel::kDebug));
+static_assert(same(PRIVOTA_LOG_VERBOSE, syscall::LogLevel::kVerbose));
 static_assert(PRIVOTA_LOG_VERBOSE == syscall::kMaxLogLevel);
+static_assert(PRIVOTA_MAX_STRING == syscall::kPayloadMax - 1);
+static_assert(PRIVOTA_REASON_MAX == syscall::kReasonMax);
+static_assert(PRIVOTA_RUNNING_SLOT == syscall::kRunningSlot);
+static_assert(sizeof(privota_app_info_t::project) == sizeof(AppDescriptor::project_name));
+static_assert(sizeof(privota_app_info_t::version) == sizeof(AppDescriptor::version));
 static_assert(PRIVOTA_WATCHDOG_MIN_MS == syscall::kMinWatchdogMs);
 static_assert(PRIVOTA_WATCHDOG_MAX_MS == syscall::kMaxWatchdogMs);
 

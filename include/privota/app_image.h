@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "privota/chip.h"
 #include "privota/digest.h"
 #include "privota/flash.h"
 #include "privota/result.h"
@@ -29,18 +30,6 @@ constexpr size_t kMaxSegments = 16;  // ESP_IMAGE_MAX_SEGMENTS
 constexpr uint8_t kChecksumSeed = 0xEF;
 constexpr uint32_t kAppDescMagic = 0xABCD5432;
 constexpr size_t kAppDescSize = 256;
-
-// Chip ids as esptool and ESP-IDF number them (esp_chip_id_t).
-enum class ChipId : uint16_t {
-  kEsp32 = 0x0000,
-  kEsp32S2 = 0x0002,
-  kEsp32C3 = 0x0005,
-  kEsp32S3 = 0x0009,
-  kEsp32C2 = 0x000C,
-  kEsp32C6 = 0x000D,
-  kEsp32H2 = 0x0010,
-  kAny = 0xFFFF,  // not a chip: "do not check" in AppImageLimits
-};
 
 struct AppDescriptor {
   uint32_t secure_version = 0;

@@ -51,6 +51,10 @@ struct OtaSelectEntry {
   // ESP-IDF's rule (seq not erased, CRC matches), plus seq != 0: sequences start at 1, and a 0 would make
   // the slot arithmetic (seq - 1) % slots wrap.
   bool valid() const { return ota_seq != UINT32_MAX && ota_seq != 0 && crc == expected_crc(); }
+  // The slot this entry selects among `slot_count` app slots: (ota_seq - 1) % slot_count, ESP-IDF's rule.
+  // The only place that formula lives. kNoSlot for no slots, or a sequence that selects nothing (0, erased).
+  uint32_t slot(uint32_t slot_count) const;
+  static constexpr uint32_t kNoSlot = UINT32_MAX;
 };
 
 constexpr uint32_t kFloorRecordOffset = 32;

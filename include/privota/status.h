@@ -10,45 +10,45 @@ namespace privota {
 
 enum class Code : uint8_t {
   kOk = 0,
-  kInvalidArgument,  // the caller passed something the API does not accept
-  kOutOfBounds,      // an address or length reaches outside the flash or region
-  kMisaligned,       // an erase or offset is not on the boundary the format or device requires
-  kIoError,          // the flash device itself failed
-  kPowerLost,        // the (simulated) power went away; nothing more can be done until reboot
-  kTruncated,        // the input ended before the structure did
-  kBadMagic,         // a structure does not start with its magic number
-  kBadChecksum,      // a checksum byte or CRC does not match
-  kBadHash,          // a digest (MD5, SHA-256) does not match
-  kBadLength,        // a length field is impossible (zero, too large, past the end)
-  kLimitExceeded,    // more entries/segments/bytes than the format or our limits allow
-  kOverlap,          // two partitions share bytes
-  kDuplicate,        // a name that must be unique is not
-  kNotFound,         // the thing looked up does not exist
-  kUnsupported,      // a valid value that this build does not handle
-  kBadState,         // the call is not allowed in the object's current state
-  kTrailingData,     // bytes follow a structure where none may
-  kBadSignature,     // a signature does not verify with its key
-  kUntrusted,        // a key or certificate is not one the device trusts
-  kRollback,         // an image's secure_version is below the device's anti-rollback minimum
+  kInvalidArgument = 1,  // the caller passed something the API does not accept
+  kOutOfBounds = 2,      // an address or length reaches outside the flash or region
+  kMisaligned = 3,       // an erase or offset is not on the boundary the format or device requires
+  kIoError = 4,          // the flash device itself failed
+  kPowerLost = 5,        // the (simulated) power went away; nothing more can be done until reboot
+  kTruncated = 6,        // the input ended before the structure did
+  kBadMagic = 7,         // a structure does not start with its magic number
+  kBadChecksum = 8,      // a checksum byte or CRC does not match
+  kBadHash = 9,          // a digest (MD5, SHA-256) does not match
+  kBadLength = 10,       // a length field is impossible (zero, too large, past the end)
+  kLimitExceeded = 11,   // more entries/segments/bytes than the format or our limits allow
+  kOverlap = 12,         // two partitions share bytes
+  kDuplicate = 13,       // a name that must be unique is not
+  kNotFound = 14,        // the thing looked up does not exist
+  kUnsupported = 15,     // a valid value that this build does not handle
+  kBadState = 16,        // the call is not allowed in the object's current state
+  kTrailingData = 17,    // bytes follow a structure where none may
+  kBadSignature = 18,    // a signature does not verify with its key
+  kUntrusted = 19,       // a key or certificate is not one the device trusts
+  kRollback = 20,        // an image's secure_version is below the device's anti-rollback minimum
   // URL policy refusals (core/url_policy), one each so that a user app can tell them apart.
-  kUrlTooLong,           // longer than the policy allows (never truncated)
-  kUrlMalformed,         // not scheme://host[:port]/path[?query]
-  kUrlBadCharacter,      // a space, control or non-ASCII character, or a bad %-escape
-  kUrlUserinfo,          // user:password@ in the URL
-  kUrlSchemeNotAllowed,  // e.g. http when only https is allowed
-  kUrlHostNotAllowed,    // host not on the allow-list
-  kUrlPortNotAllowed,    // port not on the allow-list
+  kUrlTooLong = 21,           // longer than the policy allows (never truncated)
+  kUrlMalformed = 22,         // not scheme://host[:port]/path[?query]
+  kUrlBadCharacter = 23,      // a space, control or non-ASCII character, or a bad %-escape
+  kUrlUserinfo = 24,          // user:password@ in the URL
+  kUrlSchemeNotAllowed = 25,  // e.g. http when only https is allowed
+  kUrlHostNotAllowed = 26,    // host not on the allow-list
+  kUrlPortNotAllowed = 27,    // port not on the allow-list
   // OTA job outcomes (core/ota_job and the port's transport), one each so that ota_status can say why.
-  kBusy,              // another OTA job is running (detail: its job id)
-  kCancelled,         // the job was cancelled by the user app
-  kTimeout,           // the server did not connect, or stopped sending, within the configured time
-  kNetwork,           // the connection could not be made or broke (refused, reset, name not resolved)
-  kHttpStatus,        // the server answered with a status the job cannot use (detail: the status)
-  kTooManyRedirects,  // more redirects than the job follows
-  kTlsNameMismatch,   // the server's certificate is valid but not for the host in the URL
-  kTlsError,          // the TLS handshake failed for another reason (protocol version, cipher, alert)
-  kWrongChip,         // the image is built for another chip (detail: its chip id)
-  kNotNewer,          // the image's version is not newer than the running app's
+  kBusy = 28,              // another OTA job is running (detail: its job id)
+  kCancelled = 29,         // the job was cancelled by the user app
+  kTimeout = 30,           // the server did not connect, or stopped sending, within the configured time
+  kNetwork = 31,           // the connection could not be made or broke (refused, reset, name not resolved)
+  kHttpStatus = 32,        // the server answered with a status the job cannot use (detail: the status)
+  kTooManyRedirects = 33,  // more redirects than the job follows
+  kTlsNameMismatch = 34,   // the server's certificate is valid but not for the host in the URL
+  kTlsError = 35,          // the TLS handshake failed for another reason (protocol version, cipher, alert)
+  kWrongChip = 36,         // the image is built for another chip (detail: its chip id)
+  kNotNewer = 37,          // the image's version is not newer than the running app's
 };
 
 // The highest code: decoders of codes received from elsewhere check against it.

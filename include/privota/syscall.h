@@ -46,7 +46,20 @@ constexpr uint8_t kLastCall = static_cast<uint8_t>(Call::kWatchdogFeed);
 constexpr uint32_t kMinWatchdogMs = 100;
 constexpr uint32_t kMaxWatchdogMs = 3600 * 1000;
 constexpr uint32_t kRunningSlot = 0xFFFFFFFF;
-constexpr uint32_t kMaxLogLevel = 4;
+
+// kLog's values[0]: the user app's log levels (ABI: user.h mirrors them as PRIVOTA_LOG_*).
+enum class LogLevel : uint32_t {
+  kError = 0,
+  kWarn = 1,
+  kInfo = 2,
+  kDebug = 3,
+  kVerbose = 4,
+};
+constexpr uint32_t kMaxLogLevel = static_cast<uint32_t>(LogLevel::kVerbose);
+
+// Longest reason text kOtaStatus carries, without the NUL (user.h: PRIVOTA_REASON_MAX); a longer reason is
+// left out, never cut.
+constexpr size_t kReasonMax = 127;
 
 const char* call_name(Call call);
 

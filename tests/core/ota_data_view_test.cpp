@@ -47,6 +47,33 @@ TEST(OtaDataView, HighestValidSequenceWins) {
   EXPECT_STREQ(ota_state_name(view->entries[1].ota_state), "pending_verify");
 }
 
+TEST(OtaDataView, AnEntrySelectsSlotSeqMinusOneModuloTheSlotCount) {
+  struct Row {
+    uint32_t seq, slot_count, slot;
+  };
+  // ESP-IDF's bootloader_utility: the active entry boots ota_[(seq - 1) % number of ota partitions].
+  const Row rows[] = {
+      {1, 2, 0},
+      {2, 2, 1},
+      {3, 2, 0},
+      {8, 2, 1},
+      {1, 3, 0},
+      {3, 3, 2},
+      {4, 3, 0},
+      {17, 16, 0},
+      {0xFFFFFFFE, 2, 1},
+      // Nothing to select: no slots, a sequence of 0 (never written by us) or an erased one.
+      {5, 0, OtaSelectEntry::kNoSlot},
+      {0, 2, OtaSelectEntry::kNoSlot},
+      {0xFFFFFFFF, 2, OtaSelectEntry::kNoSlot},
+  };
+  for (const Row& row : rows) {
+    OtaSelectEntry e;
+    e.ota_seq = row.seq;
+    EXPECT_EQ(e.slot(row.slot_count), row.slot) << "seq " << row.seq << ", " << row.slot_count << " slots";
+  }
+}
+
 TEST(OtaDataView, AnEntryWithABadCrcIsIgnored) {
   host::MemoryFlash flash(2 * Flash::kSectorSize);
   put_entry(flash, 0, 1, OtaState::kValid);

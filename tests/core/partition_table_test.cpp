@@ -26,7 +26,7 @@ Partition make(const char* name, PartitionType type, uint8_t subtype, uint32_t o
   return p;
 }
 
-// The seed's default table (DESIGN.md section 1) with the offsets gen_esp32part assigns.
+// The default table (examples/device/partitions.csv) with the offsets gen_esp32part assigns.
 PartitionTable seed_table() {
   PartitionTable t;
   EXPECT_TRUE(t.add(make("nvs", PartitionType::kData, data_subtype::kNvs, 0x9000, 0x6000)).is_ok());

@@ -45,7 +45,7 @@ void check_no_unverified_valid_entry(Device& d, AppLevel level, const std::strin
   for (size_t i = 0; i < kOtaDataSectors; ++i) {
     const OtaSelectEntry& e = view.entries[i];
     if (!e.valid() || e.ota_state != static_cast<uint32_t>(OtaState::kValid)) continue;
-    const uint32_t slot = (e.ota_seq - 1) % 2;
+    const uint32_t slot = e.slot(2);
     EXPECT_TRUE(d.verify(level, slot).is_ok())
         << where << ": sector " << i << " says VALID for slot " << slot;
   }

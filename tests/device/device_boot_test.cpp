@@ -149,6 +149,11 @@ TEST(DeviceBootFailures, SimRefusesABadConfigurationWithAClearLine) {
   EXPECT_NE(run.output.find("user_app.ca_cert: cannot read"), std::string::npos) << run.output;
   write_text(device.dir() / "device.json", R"({"chip": "esp32c3", "user_app": {}, "otaa": {}})");
   EXPECT_NE(device.run().output.find("unknown key 'otaa'"), std::string::npos);
+  // An unknown chip is not "check nothing": the device does not start.
+  write_text(device.dir() / "device.json", R"({"chip": "esp32c9", "user_app": {}})");
+  const SimRun chip = device.run();
+  EXPECT_EQ(chip.exit_code, 1);
+  EXPECT_NE(chip.output.find("unknown chip 'esp32c9'; known: esp32, "), std::string::npos) << chip.output;
 }
 
 }  // namespace

@@ -47,6 +47,17 @@ TEST_F(DeviceConfigTest, ReadsPathsRelativeToTheFileAndKeepsDefaults) {
   EXPECT_EQ(c.user_app.confirm_timeout_ms, 10000u);
 }
 
+TEST_F(DeviceConfigTest, ResolvesTheChipOnceAndWritesItBackByName) {
+  const std::string s3 =
+      R"({"chip": "esp32s3", "secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})";
+  const DeviceConfig c = DeviceConfig::parse(s3, dir_.path());
+  EXPECT_EQ(c.chip, ChipId::kEsp32S3);
+  EXPECT_NE(c.to_json().find(R"("chip":"esp32s3")"), std::string::npos) << c.to_json();
+  // Absent: the example device's chip.
+  const std::string none = R"({"secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})";
+  EXPECT_EQ(DeviceConfig::parse(none, dir_.path()).chip, ChipId::kEsp32C3);
+}
+
 TEST_F(DeviceConfigTest, ResolvedFormReadsBackTheSame) {
   DeviceConfig c =
       DeviceConfig::parse(config(R"(, "ota": {"allowed_hosts": ["*.example.com"]})"), dir_.path());
@@ -88,6 +99,13 @@ TEST_F(DeviceConfigTest, RefusesMistakesWithTheirReason) {
       {config(R"(, "ota": {"max_attempts": 0})"), "max_attempts must be at least 1"},
       {config(R"(, "ota": {"stall_timeout_ms": -5})"), "stall_timeout_ms must be a non-negative integer"},
       {config(R"(, "ota": {"allow_http": "yes"})"), "ota.allow_http has the wrong type"},
+      // The chip is resolved once, here: a device that does not know its chip cannot check images for it.
+      {R"({"chip": "esp32c9", "secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})",
+       "unknown chip 'esp32c9'; known: esp32, esp32s2, esp32c3"},
+      {R"({"chip": "ESP32C3", "secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})",
+       "unknown chip 'ESP32C3'"},
+      {R"({"chip": 5, "secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})",
+       "device config.chip has the wrong type"},
   };
   for (const Row& row : rows) {
     const std::string said = refusal(row.text);

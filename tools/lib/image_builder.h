@@ -12,8 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "chip.h"
 #include "privota/app_image.h"
+#include "privota/chip.h"
 
 namespace privota::tools {
 

@@ -2,7 +2,7 @@
 
 #include <fmt/format.h>
 
-#include "chip.h"
+#include "privota/host/chip_names.h"
 
 namespace privota::tools {
 namespace {
@@ -23,7 +23,7 @@ std::string hex(const uint8_t* bytes, size_t size) {
 std::string image_info_text(const AppImageInfo& info) {
   std::string out;
   out += fmt::format("Image size:        {} bytes\n", info.image_size);
-  out += fmt::format("Chip:              {} (chip rev {} .. {})\n", chip_name(info.chip_id),
+  out += fmt::format("Chip:              {} (chip rev {} .. {})\n", host::chip_name(info.chip_id),
                      chip_rev(info.min_chip_rev_full), chip_rev(info.max_chip_rev_full));
   out += fmt::format("Entry address:     0x{:08x}\n", info.entry_addr);
   out += fmt::format("Segments:          {}\n", info.segment_count);
@@ -55,7 +55,7 @@ nlohmann::json image_info_json(const AppImageInfo& info) {
   const AppDescriptor& d = info.desc;
   return {
       {"image_size", info.image_size},
-      {"chip", chip_name(info.chip_id)},
+      {"chip", host::chip_name(info.chip_id)},
       {"chip_id", info.chip_id},
       {"min_chip_rev_full", info.min_chip_rev_full},
       {"max_chip_rev_full", info.max_chip_rev_full},
@@ -76,7 +76,7 @@ nlohmann::json image_info_json(const AppImageInfo& info) {
 
 std::string image_summary(const AppImageInfo& info) {
   return fmt::format("{} {} (secure_version {}, {}, {} bytes)", info.desc.project_name, info.desc.version,
-                     info.desc.secure_version, chip_name(info.chip_id), info.image_size);
+                     info.desc.secure_version, host::chip_name(info.chip_id), info.image_size);
 }
 
 }  // namespace privota::tools

@@ -5,13 +5,14 @@
 
 #include <fmt/format.h>
 
-#include "chip.h"
 #include "commands.h"
 #include "file_io.h"
 #include "privota/boot_select.h"
+#include "privota/chip.h"
+#include "privota/host/chip_names.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/ota_writer.h"
 #include "tool_error.h"
 #include "trust_options.h"
@@ -28,8 +29,8 @@ struct EngineOptions {
   // What the device trusts and what it is: images for another chip are refused like unsigned ones.
   TrustPolicy policy(tools::Trust& trust) const {
     TrustPolicy p = trust.policy();
-    const auto info = tools::chip_by_name(chip);
-    if (!info) throw ToolError(fmt::format("unknown chip '{}'; known: {}", chip, tools::chip_names()));
+    const auto info = chip_by_name(chip.c_str());
+    if (!info) throw ToolError(fmt::format("unknown chip '{}'; known: {}", chip, host::chip_names()));
     p.limits.expected_chip = info->id;
     return p;
   }
@@ -77,13 +78,6 @@ struct Target {
   }
 };
 
-struct Crypto {
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch = std::vector<uint8_t>(kSignatureSectorSize);
-  ByteSpan scratch_span() { return {scratch.data(), scratch.size()}; }
-};
-
 CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help,
                              std::shared_ptr<EngineOptions> o, bool trust) {
   CLI::App* cmd = group.add_subcommand(name, help);
@@ -113,9 +107,9 @@ void ota(const EngineOptions& o) {
     tools::check(writer.write({image.data() + at, std::min<size_t>(4096, image.size() - at)}),
                  "writing the update");
   }
-  Crypto crypto;
+  host::SlotVerifier verifier;
   const Result<SignedImage> verified =
-      writer.finish(policy, crypto.sha, crypto.verifier, crypto.scratch_span());
+      writer.finish(policy, verifier.sha256(), verifier.verifier(), verifier.scratch());
   if (!verified.is_ok()) {
     throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
                                 tools::describe(verified.status())));
@@ -129,14 +123,8 @@ void ota(const EngineOptions& o) {
 void boot(const EngineOptions& o) {
   Target t(o);
   tools::Trust trust(o.trust);
-  Crypto crypto;
-  BootContext context;
-  context.slots = &t.slots;
-  context.policy = o.policy(trust);
-  context.sha256 = &crypto.sha;
-  context.verifier = &crypto.verifier;
-  context.scratch = crypto.scratch_span();
-  const Result<BootDecision> decision = select_boot_slot(context);
+  host::SlotVerifier verifier;
+  const Result<BootDecision> decision = verifier.select(t.slots, o.policy(trust));
   if (!decision.is_ok()) throw ToolError(fmt::format("{}: {}", o.level, tools::describe(decision.status())));
   const BootDecision& d = decision.value();
   std::string line =
@@ -152,12 +140,9 @@ void boot(const EngineOptions& o) {
 void confirm(const EngineOptions& o) {
   Target t(o);
   tools::Trust trust(o.trust);
-  Crypto crypto;
+  host::SlotVerifier verifier;
   const uint32_t running = t.running_slot();
-  TrustPolicy policy = o.policy(trust);
-  policy.min_secure_version = t.view().secure_version_floor();
-  const Result<SignedImage> image =
-      verify_signed_image(t.slots.slots[running], policy, crypto.sha, crypto.verifier, crypto.scratch_span());
+  const Result<SignedImage> image = verifier.verify(t.slots, running, o.policy(trust));
   if (!image.is_ok()) {
     throw ToolError(fmt::format("{} does not verify, refusing to mark it valid: {}", t.slot_name(running),
                                 tools::describe(image.status())));

@@ -3,11 +3,12 @@
 
 #include <fmt/format.h>
 
-#include "chip.h"
 #include "commands.h"
 #include "file_io.h"
 #include "image_builder.h"
 #include "image_report.h"
+#include "privota/chip.h"
+#include "privota/host/chip_names.h"
 #include "privota/host/mbedtls_digest.h"
 #include "tool_error.h"
 
@@ -29,13 +30,13 @@ void add_build(CLI::App& group) {
   cmd->add_option("--version", o->version, "app version, up to 31 characters (e.g. 1.2.0)")->required();
   cmd->add_option("--secure-version", o->secure_version, "anti-rollback counter (default 0)");
   cmd->add_option("--project", o->project, "project name, up to 31 characters")->required();
-  cmd->add_option("--chip", o->chip, "target chip: " + tools::chip_names())->capture_default_str();
+  cmd->add_option("--chip", o->chip, "target chip: " + host::chip_names())->capture_default_str();
   cmd->add_option("--time", o->time, "build time for the descriptor (default: SOURCE_DATE_EPOCH or now)");
   cmd->add_option("--date", o->date, "build date for the descriptor (default: SOURCE_DATE_EPOCH or now)");
   cmd->add_option("-o,--output", o->output, "where to write the image")->required();
   cmd->callback([o] {
-    const auto chip = tools::chip_by_name(o->chip);
-    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o->chip, tools::chip_names()));
+    const auto chip = chip_by_name(o->chip.c_str());
+    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o->chip, host::chip_names()));
     tools::ImageSpec spec;
     spec.payload = tools::read_binary_file(o->payload);
     spec.version = o->version;

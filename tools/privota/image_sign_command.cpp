@@ -8,13 +8,14 @@
 #include <nlohmann/json.hpp>
 
 #include "certificate_authority.h"
-#include "chip.h"
 #include "commands.h"
 #include "file_io.h"
 #include "image_report.h"
 #include "image_signer.h"
 #include "key_file.h"
 #include "privota/byte_order.h"
+#include "privota/chip.h"
+#include "privota/host/chip_names.h"
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/mbedtls_verifier.h"
 #include "privota/host/memory_flash.h"
@@ -101,8 +102,8 @@ void verify(const VerifyOptions& o) {
   TrustPolicy policy = trust.policy();
   policy.min_secure_version = o.min_secure_version;
   if (!o.chip.empty()) {
-    const auto chip = tools::chip_by_name(o.chip);
-    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o.chip, tools::chip_names()));
+    const auto chip = chip_by_name(o.chip.c_str());
+    if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o.chip, host::chip_names()));
     policy.limits.expected_chip = chip->id;
   }
 
@@ -127,7 +128,7 @@ void verify(const VerifyOptions& o) {
                          {"project_name", desc.project_name},
                          {"version", desc.version},
                          {"secure_version", desc.secure_version},
-                         {"chip", tools::chip_name(image->info.chip_id)},
+                         {"chip", host::chip_name(image->info.chip_id)},
                          {"signed_size", image->signed_size},
                          {"signed_digest", tools::hex(image->signed_digest, sizeof image->signed_digest)}};
   const nlohmann::json signer = signer_of(*image, user, bytes);
@@ -152,7 +153,7 @@ void add_verify(CLI::App& group) {
   tools::add_trust_options(*cmd, o->trust);
   cmd->add_option("--min-secure-version", o->min_secure_version,
                   "anti-rollback floor: refuse a lower secure_version");
-  cmd->add_option("--chip", o->chip, "refuse an image built for another chip: " + tools::chip_names());
+  cmd->add_option("--chip", o->chip, "refuse an image built for another chip: " + host::chip_names());
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] { verify(*o); });
 }

@@ -14,7 +14,7 @@ int rolled_back_slot(const OtaDataView& view, uint32_t slot_count, uint32_t runn
   if (view.active < 0 || slot_count == 0) return -1;
   const OtaSelectEntry& older = view.entries[1 - view.active];
   if (!older.valid() || older.ota_seq >= view.entries[view.active].ota_seq) return -1;
-  const uint32_t slot = (older.ota_seq - 1) % slot_count;
+  const uint32_t slot = older.slot(slot_count);
   const auto state = static_cast<OtaState>(older.ota_state);
   if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted)) return -1;
   return static_cast<int>(slot);

@@ -120,8 +120,9 @@ void SyscallService::ota_status(const Frame& request, Frame& response) {
   response.values[1] = p.bytes_done;
   response.values[2] = p.bytes_total;
   response.values[3] = static_cast<uint32_t>(p.error.code());
-  // The core's reasons are short static texts; one that does not fit the answer is left out, never cut.
-  if (!p.error.is_ok()) (void)response.set_string(p.error.reason());
+  // The core's reasons are short static texts; one longer than the SDK keeps is left out, never cut.
+  if (!p.error.is_ok() && strlen(p.error.reason()) <= syscall::kReasonMax)
+    (void)response.set_string(p.error.reason());
 }
 
 SyscallOutcome SyscallService::mark_valid(Frame& response, uint64_t now_ms) {
@@ -204,7 +205,7 @@ uint32_t SyscallService::slot_state(uint32_t slot) {
   const int order[2] = {view->active, 1 - view->active};
   for (const int e : order) {
     const OtaSelectEntry& entry = view->entries[e];
-    if (entry.valid() && (entry.ota_seq - 1) % app_.slots->slot_count == slot) return entry.ota_state;
+    if (entry.valid() && entry.slot(app_.slots->slot_count) == slot) return entry.ota_state;
   }
   return static_cast<uint32_t>(OtaState::kUndefined);
 }

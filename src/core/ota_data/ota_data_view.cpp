@@ -46,9 +46,14 @@ uint32_t OtaSelectEntry::expected_crc() const {
   return crc32_le(UINT32_MAX, ConstByteSpan(seq, sizeof seq));
 }
 
+uint32_t OtaSelectEntry::slot(uint32_t slot_count) const {
+  if (slot_count == 0 || ota_seq == 0 || ota_seq == UINT32_MAX) return kNoSlot;
+  return (ota_seq - 1) % slot_count;
+}
+
 int OtaDataView::active_slot(uint32_t slot_count) const {
   if (active < 0 || slot_count == 0) return -1;
-  return static_cast<int>((entries[active].ota_seq - 1) % slot_count);
+  return static_cast<int>(entries[active].slot(slot_count));
 }
 
 OtaState OtaDataView::active_state() const {

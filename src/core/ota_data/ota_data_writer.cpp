@@ -11,7 +11,7 @@ namespace {
 Result<uint32_t> next_sequence(const OtaDataView& view, uint32_t slot_count, uint32_t slot) {
   if (view.active < 0) return slot + 1;
   const uint32_t current = view.entries[view.active].ota_seq;
-  const uint32_t current_slot = (current - 1) % slot_count;
+  const uint32_t current_slot = view.entries[view.active].slot(slot_count);
   const uint32_t step = (slot + slot_count - current_slot - 1) % slot_count + 1;
   // 0xFFFFFFFF means "erased": a sequence may never reach it.
   if (current >= UINT32_MAX - step) {

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "privota/chip.h"
+#include "privota/host/chip_names.h"
 #include "privota/secure_boot_v2.h"
 
 namespace privota::host {
@@ -47,6 +49,16 @@ void take_u32(const json& object, const char* key, uint32_t& out, const std::str
   if (!v.is_number_unsigned() || v.get<uint64_t>() > UINT32_MAX)
     throw ConfigError(where + "." + key + " must be a non-negative integer");
   out = v.get<uint32_t>();
+}
+
+// The chip is resolved here, once: a device whose chip is unknown would not know which images it may run.
+ChipId parse_chip(const json& j) {
+  std::string name = "esp32c3";
+  take(j, "chip", name, "device config");
+  const ChipInfo* chip = chip_by_name(name.c_str());
+  if (chip == nullptr)
+    throw ConfigError("device config: unknown chip '" + name + "'; known: " + chip_names());
+  return chip->id;
 }
 
 KeyDigest digest_from_hex(const std::string& text) {
@@ -155,7 +167,7 @@ DeviceConfig DeviceConfig::parse(const std::string& json_text, const std::filesy
   }
   only_keys(j, "device config", {"chip", "secure_boot", "user_app", "ota", "protected_update_url"});
   DeviceConfig config;
-  take(j, "chip", config.chip, "device config");
+  config.chip = parse_chip(j);
   take(j, "protected_update_url", config.protected_update_url, "device config");
   if (j.contains("secure_boot")) parse_secure_boot(j["secure_boot"], config.secure_boot);
   if (!j.contains("user_app")) throw ConfigError("device config: user_app is missing");
@@ -169,7 +181,7 @@ std::string DeviceConfig::to_json() const {
   for (const KeyDigest& d : secure_boot.key_digests)
     digests.push_back(to_hex(d));
   json j = {
-      {"chip", chip},
+      {"chip", chip_name(static_cast<uint16_t>(chip))},
       {"secure_boot", {{"enabled", secure_boot.enabled}, {"key_digests", digests}}},
       {"user_app",
        {{"ca_cert_pem", user_app.ca_pem},

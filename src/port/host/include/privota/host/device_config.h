@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "privota/chip.h"
 #include "privota/signed_image.h"
 
 namespace privota::host {
@@ -59,7 +60,7 @@ struct OtaConfig {
 };
 
 struct DeviceConfig {
-  std::string chip = "esp32c3";
+  ChipId chip = ChipId::kEsp32C3;  // resolved from its name when parsed: an unknown one is a ConfigError
   SecureBootConfig secure_boot;
   UserAppConfig user_app;
   OtaConfig ota;
