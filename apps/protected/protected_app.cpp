@@ -87,8 +87,10 @@ int ProtectedApp::run() {
   log_.info("protected_started",
             "protected app " + boot_.version + " running from ota_" + std::to_string(boot_.slot),
             {{"slot", boot_.slot}, {"version", boot_.version}, {"secure_version", boot_.secure_version}});
-  confirm_self();
   const bool have_user_app = select_user_app();
+  // The factory case: no user app was ever installed, so there is nothing more this protected app can
+  // prove by running one; it confirms itself now (else it confirms once it started a user app).
+  if (!have_user_app && !user_app_installed()) confirm_self();
   start_jobs();
   SupervisorEvent booted;
   booted.kind = Kind::kBooted;
@@ -118,9 +120,12 @@ int ProtectedApp::run() {
   }
 }
 
-// A protected app on trial that got this far (it reads flash, verifies, serves) is good: it confirms itself,
-// which also raises otadata's anti-rollback floor to its secure_version.
+// A protected app on trial that got this far (it read the flash, verified and started a user app) is good:
+// it confirms itself, which also raises otadata's anti-rollback floor to its secure_version. One that cannot
+// select, verify or start the user app never confirms: the next boot rolls it back.
 void ProtectedApp::confirm_self() {
+  if (self_confirmed_) return;
+  self_confirmed_ = true;
   Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
   if (!slots.is_ok()) return;
   const Result<OtaDataView> view = read_ota_data(slots->select);
@@ -133,6 +138,18 @@ void ProtectedApp::confirm_self() {
     log_.error("protected_confirm_failed",
                std::string("could not mark the protected app valid: ") + marked.reason());
   }
+}
+
+// Whether any user slot holds something that starts like an app image (erased flash reads 0xFF): a slot
+// with a broken image is an installed app that failed, not a factory-fresh device.
+bool ProtectedApp::user_app_installed() {
+  Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kUser);
+  if (!slots.is_ok()) return false;
+  for (uint32_t i = 0; i < slots->slot_count; ++i) {
+    uint8_t first = 0xFF;
+    if (!slots->slots[i].read(0, {&first, 1}).is_ok() || first != 0xFF) return true;
+  }
+  return false;
 }
 
 bool ProtectedApp::select_user_app() {
@@ -261,6 +278,7 @@ SupervisorAction ProtectedApp::launch() {
   }
   process_ = std::move(process.value());
   channel_.emplace(process_->channel.get());
+  confirm_self();
   out_open_ = err_open_ = true;
   const SupervisorAction action = tell(Kind::kUserStarted);
   const bool trial = supervisor_.on_trial();

@@ -2,8 +2,9 @@
 // The rules live in the core (src/core/device): the Supervisor (trial, confirm, crash, hang, restarts,
 // reboot, halt), the SyscallService (every system call and its answer) and the OtaService (one job at a
 // time, who owns it, resume, reboot after activation). This class only does what Linux must:
-//   - at boot: confirms itself if on trial, selects and verifies the user app (core boot decision), resumes
-//     an interrupted job and starts the owner's update;
+//   - at boot: selects and verifies the user app (core boot decision), resumes an interrupted job and starts
+//     the owner's update; confirms itself (if on trial) once it started a user app, or at once on a device
+//     that has no user app installed yet;
 //   - launches the user app as a sandboxed process, polls its channel, output pipes and the job's eventfd,
 //     and turns what it sees into the core's events (started, exited, crashed, a frame, a job's end, time);
 //   - carries out the supervisor's actions (launch, restart, mark invalid, reboot, halt) and logs them;
@@ -52,6 +53,7 @@ class ProtectedApp final : public SyscallPlatform {
   enum class Step { kContinue, kHalt, kHaltNoUserApp, kReboot };
 
   void confirm_self();
+  bool user_app_installed();
   bool select_user_app();
   void start_jobs();
   void job_started(const Result<uint32_t>& job, const char* what);
@@ -88,7 +90,8 @@ class ProtectedApp final : public SyscallPlatform {
   std::optional<SyscallChannel> channel_;
   bool out_open_ = false, err_open_ = false;
   std::string out_pending_, err_pending_;
-  std::string last_end_;  // how the user app last ended, for the trial_failed line
+  std::string last_end_;         // how the user app last ended, for the trial_failed line
+  bool self_confirmed_ = false;  // confirm_self() ran this boot
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();
 };
 

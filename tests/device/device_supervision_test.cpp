@@ -1,0 +1,93 @@
+// Supervision end to end through privota-sim: a user app that stops answering in ways a crash does not
+// cover — it hangs up its channel and lingers, or it arms its watchdog and stops feeding it.
+#include <gtest/gtest.h>
+
+#include <sys/resource.h>
+
+#include "sim_device.h"
+#include "test_support.h"
+
+namespace privota::test {
+namespace {
+
+using nlohmann::json;
+
+class DeviceSupervision : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    device_.make_flash(device_.protected_image("1.0.0", 1), device_.user_image("sleeper", "1.0.0", 1));
+    device_.configure("--crash-loop-limit 2");
+  }
+  SimDevice device_;
+};
+
+// Before the fix a hung-up channel was reported by poll on every round: the protected app spun at 100 % CPU
+// and the app was never counted as ended.
+TEST_F(DeviceSupervision, AppThatHangsUpItsChannelIsEndedAsACrash) {
+  rusage before{};
+  getrusage(RUSAGE_CHILDREN, &before);
+  const SimRun run = device_.run("--max-boots 1 --user-arg=--hangup");
+  rusage after{};
+  getrusage(RUSAGE_CHILDREN, &after);
+  EXPECT_EQ(run.exit_code, 4) << "the crash loop reboots, --max-boots ends the run: " << run.output;
+  EXPECT_EQ(run.count("user_hung_up"), 3u) << run.output;  // the first start and both restarts
+  EXPECT_EQ(run.count("user_restart"), 2u);
+  EXPECT_FALSE(run.first("crash_loop", 1).is_null()) << run.output;
+  EXPECT_EQ(device_.running("user"), "1.0.0 valid") << "a valid app is never rolled back for crashing";
+  const double cpu = static_cast<double>(after.ru_utime.tv_sec - before.ru_utime.tv_sec) +
+                     static_cast<double>(after.ru_utime.tv_usec - before.ru_utime.tv_usec) / 1e6;
+  EXPECT_LT(cpu, 5.0) << "the protected app spun on a hung-up channel";
+}
+
+TEST_F(DeviceSupervision, MissedWatchdogFeedRestartsAValidApp) {
+  const SimRun run = device_.run("--max-boots 1 --user-arg=--watchdog --user-arg 300");
+  EXPECT_EQ(run.exit_code, 4) << run.output;
+  const std::vector<json> missed = run.all("user_watchdog");
+  ASSERT_EQ(missed.size(), 2u) << run.output;
+  EXPECT_EQ(missed[0]["crashes"], 1);
+  EXPECT_FALSE(run.first("crash_loop", 1).is_null()) << run.output;
+  EXPECT_TRUE(run.first("trial_failed").is_null());
+}
+
+// A protected app on trial confirms itself only once it started a user app: one that cannot verify any (here
+// the user slot was tampered with) never confirms, and the next boot rolls it back.
+TEST(DeviceProtectedTrial, ProtectedUpdateThatCannotStartAUserAppIsRolledBack) {
+  SimDevice device;
+  device.make_flash(device.protected_image("1.0.0", 1),
+                    device.tampered(device.user_image("hello", "1.0.0", 1)),
+                    /*raw=*/true);
+  device.ota("protected", device.protected_image("2.0.0", 2));
+  SimRun run = device.run();
+  EXPECT_EQ(run.exit_code, 2) << "no bootable user app: " << run.output;
+  EXPECT_EQ(run.first("boot")["outcome"], "trial") << run.output;
+  EXPECT_TRUE(run.first("protected_confirmed").is_null()) << "confirmed before any user app ran";
+  run = device.run();
+  EXPECT_EQ(run.first("boot")["outcome"], "rolled_back") << run.output;
+  EXPECT_EQ(run.first("boot")["version"], "1.0.0");
+}
+
+// The factory case: no user app was ever installed, so the protected app has nothing more to prove.
+TEST(DeviceProtectedTrial, WithoutAnyUserAppInstalledTheProtectedAppConfirmsAtOnce) {
+  SimDevice device;
+  device.make_flash(device.protected_image("1.0.0", 1), device.user_image("hello", "1.0.0", 1));
+  // The same flash without the user app: a new table, only ota_0 written.
+  const CommandResult fresh =
+      run_command(device.cli() + " flash new --force --table " +
+                  (std::filesystem::path(PRIVOTA_SOURCE_DIR) / "examples/device/partitions.csv").string() +
+                  " --size 4MB -o " + device.flash().string());
+  ASSERT_EQ(fresh.exit_code, 0) << fresh.out;
+  const CommandResult written =
+      run_command(device.cli() + " flash write " + device.flash().string() + " --partition ota_0 " +
+                  device.protected_image("1.0.0", 1).string());
+  ASSERT_EQ(written.exit_code, 0) << written.out;
+  device.ota("protected", device.protected_image("2.0.0", 2));
+  SimRun run = device.run();
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_FALSE(run.first("protected_confirmed").is_null()) << run.output;
+  run = device.run();
+  EXPECT_EQ(run.first("boot")["outcome"], "normal") << run.output;
+  EXPECT_EQ(run.first("boot")["version"], "2.0.0");
+}
+
+}  // namespace
+}  // namespace privota::test
