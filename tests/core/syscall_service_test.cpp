@@ -264,6 +264,32 @@ TEST_F(SyscallServiceTest, LogGoesToThePlatform) {
   EXPECT_EQ(platform_.logs[0], "2:hello");
 }
 
+TEST_F(SyscallServiceTest, WatchdogArmAndFeedReachTheSupervisor) {
+  boot(false);
+  EXPECT_EQ(call(Call::kWatchdogArm, 200).status, Code::kOk);
+  now_ = 150;
+  EXPECT_EQ(call(Call::kWatchdogFeed).status, Code::kOk);
+  EXPECT_EQ(supervisor_.on({SupervisorEventKind::kTick, 349}).kind, SupervisorActionKind::kNone)
+      << "the feed at 150 moved the deadline to 350";
+  const SupervisorAction missed = supervisor_.on({SupervisorEventKind::kTick, 350});
+  EXPECT_EQ(missed.kind, SupervisorActionKind::kLaunch);
+  EXPECT_EQ(missed.reason, SupervisorReason::kWatchdog);
+}
+
+TEST_F(SyscallServiceTest, WatchdogPeriodOutsideTheAbiIsMalformed) {
+  boot(false);
+  Frame request;
+  request.call = Call::kWatchdogArm;
+  request.values[0] = syscall::kMinWatchdogMs - 1;
+  uint8_t message[syscall::kFrameSize];
+  uint8_t answer[syscall::kFrameSize];
+  ASSERT_TRUE(syscall::encode(request, message).is_ok());
+  const SyscallOutcome outcome = service_->serve(message, answer, now_);
+  EXPECT_EQ(outcome.notice, SyscallNotice::kMalformed);
+  EXPECT_EQ(supervisor_.on({SupervisorEventKind::kTick, 100000}).kind, SupervisorActionKind::kNone)
+      << "a refused arm must not arm the watchdog";
+}
+
 struct Malformed {
   const char* name;
   std::vector<uint8_t> bytes;
