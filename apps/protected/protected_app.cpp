@@ -338,8 +338,8 @@ ProtectedApp::Step ProtectedApp::wait_and_react() {
   Step step = Step::kContinue;
   if (app && fds[0].revents != 0) step = serve_channel();
   if (step != Step::kContinue) return step;
-  if (process_ && fds[1].revents != 0) drain(process_->out, out_open_, out_pending_, "stdout");
-  if (process_ && fds[2].revents != 0) drain(process_->err, err_open_, err_pending_, "stderr");
+  if (process_ && fds[1].revents != 0) drain(process_->out, out_open_, out_pending_, out_budget_, "stdout");
+  if (process_ && fds[2].revents != 0) drain(process_->err, err_open_, err_pending_, err_budget_, "stderr");
   if (fds[3].revents != 0) {
     eventfd_t ignored;
     (void)eventfd_read(wake_.get(), &ignored);
@@ -400,17 +400,21 @@ ProtectedApp::Step ProtectedApp::on_user_ended(const host::ExitStatus& exit) {
 
 void ProtectedApp::stop_user_app() {
   if (!process_) return;
-  drain(process_->out, out_open_, out_pending_, "stdout");
-  drain(process_->err, err_open_, err_pending_, "stderr");
+  drain(process_->out, out_open_, out_pending_, out_budget_, "stdout");
+  drain(process_->err, err_open_, err_pending_, err_budget_, "stderr");
+  report_dropped(out_budget_, "stdout");
+  report_dropped(err_budget_, "stderr");
+  if (syscalls_) report_dropped(syscalls_->log_budget(), "log");
   (void)process_->child.kill();
   (void)process_->child.wait(std::chrono::milliseconds(-1));
   channel_.reset();
   process_.reset();
 }
 
-// Forwards the app's output to the log line by line; a line without its newline waits for the rest. A pipe
-// that reached its end is no longer polled (a closed pipe would report itself on every round).
-void ProtectedApp::drain(Fd& pipe, bool& open, std::string& pending, const char* stream) {
+// Forwards the app's output to the log line by line, within the stream's LogBudget; a line without its
+// newline waits for the rest. A stream that reached its end is no longer polled (a closed one would report
+// itself on every round).
+void ProtectedApp::drain(Fd& pipe, bool& open, std::string& pending, LogBudget& budget, const char* stream) {
   char buffer[4096];
   size_t taken = 0;
   while (open && taken < kOutputPerRound) {
@@ -420,17 +424,29 @@ void ProtectedApp::drain(Fd& pipe, bool& open, std::string& pending, const char*
     pending.append(buffer, static_cast<size_t>(n));
     taken += static_cast<size_t>(n);
   }
-  const host::LogLevel level =
-      std::strcmp(stream, "stderr") == 0 ? host::LogLevel::kWarn : host::LogLevel::kInfo;
   size_t newline;
   while ((newline = pending.find('\n')) != std::string::npos) {
-    log_.emit_as("user", level, "user_output", pending.substr(0, newline), {{"stream", stream}});
+    emit_output(pending.substr(0, newline), budget, stream);
     pending.erase(0, newline + 1);
   }
   if (pending.size() > kMaxLine || (!open && !pending.empty())) {
-    log_.emit_as("user", level, "user_output", pending, {{"stream", stream}});
+    emit_output(pending, budget, stream);
     pending.clear();
   }
+}
+
+void ProtectedApp::emit_output(const std::string& line, LogBudget& budget, const char* stream) {
+  if (!budget.take(line.size(), now_ms())) return;
+  report_dropped(budget, stream);
+  const host::LogLevel level =
+      std::strcmp(stream, "stderr") == 0 ? host::LogLevel::kWarn : host::LogLevel::kInfo;
+  log_.emit_as("user", level, "user_output", line, {{"stream", stream}});
+}
+
+void ProtectedApp::report_dropped(LogBudget& budget, const char* source) {
+  if (!budget.dropping()) return;
+  const LogBudget::Dropped dropped = budget.take_dropped();
+  user_log_dropped(source, dropped.lines, dropped.bytes);
 }
 
 // --- the platform's half of the system calls
@@ -447,6 +463,13 @@ void ProtectedApp::user_log(uint32_t level, const char* text) {
                                                host::LogLevel::kDebug};
   log_.emit_as("user", kLevels[level <= syscall::kMaxLogLevel ? level : syscall::kMaxLogLevel], "user_log",
                text);
+}
+
+void ProtectedApp::user_log_dropped(const char* source, uint32_t lines, uint64_t bytes) {
+  log_.warn("user_log_dropped",
+            "the user app's " + std::string(source) + " went over its log budget: " + std::to_string(lines) +
+                " lines (" + std::to_string(bytes) + " bytes) dropped",
+            {{"source", source}, {"lines", lines}, {"bytes", bytes}});
 }
 
 void ProtectedApp::log_notice(const SyscallOutcome& outcome, ConstByteSpan message, const uint8_t* answer) {

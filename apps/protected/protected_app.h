@@ -21,6 +21,7 @@
 #include "privota/boot_select.h"
 #include "privota/host/device_config.h"
 #include "privota/host/event_log.h"
+#include "privota/log_budget.h"
 #include "privota/ota_service.h"
 #include "privota/supervisor.h"
 #include "privota/syscall_service.h"
@@ -48,6 +49,7 @@ class ProtectedApp final : public SyscallPlatform {
 
   Result<AppDescriptor> verify_user_slot(uint32_t slot) override;
   void user_log(uint32_t level, const char* text) override;
+  void user_log_dropped(const char* source, uint32_t lines, uint64_t bytes) override;
 
  private:
   enum class Step { kContinue, kHalt, kHaltNoUserApp, kReboot };
@@ -65,7 +67,9 @@ class ProtectedApp final : public SyscallPlatform {
   Step on_user_ended(const host::ExitStatus& exit);
   Step on_channel_closed();
   void log_notice(const SyscallOutcome& outcome, ConstByteSpan message, const uint8_t* answer);
-  void drain(Fd& pipe, bool& open, std::string& pending, const char* stream);
+  void drain(Fd& pipe, bool& open, std::string& pending, LogBudget& budget, const char* stream);
+  void emit_output(const std::string& line, LogBudget& budget, const char* stream);
+  void report_dropped(LogBudget& budget, const char* source);
   void stop_user_app();
   uint64_t now_ms() const;
   SupervisorAction tell(SupervisorEventKind kind, int32_t code = 0);
@@ -90,6 +94,7 @@ class ProtectedApp final : public SyscallPlatform {
   std::optional<SyscallChannel> channel_;
   bool out_open_ = false, err_open_ = false;
   std::string out_pending_, err_pending_;
+  LogBudget out_budget_{LogBudgetLimits{}}, err_budget_{LogBudgetLimits{}};
   std::string last_end_;         // how the user app last ended, for the trial_failed line
   bool self_confirmed_ = false;  // confirm_self() ran this boot
   std::chrono::steady_clock::time_point started_ = std::chrono::steady_clock::now();

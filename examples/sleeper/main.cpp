@@ -6,6 +6,8 @@
 //                            channel is the app's end (no busy loop in the protected app)
 //   sleeper --watchdog MS    confirms, arms its watchdog for MS ms, feeds it three times, then sleeps: the
 //                            missed feed is a crash
+//   sleeper --flood          confirms, then floods stdout (8 MiB) and the log call (5000 lines) and exits 0:
+//                            the protected app prints what fits its log budget and counts the rest
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,14 +49,29 @@ int starve_watchdog(uint32_t period_ms) {
   sleep_for_ever();
 }
 
+int flood() {
+  if (const int err = privota_ota_mark_valid(); err != PRIVOTA_OK) return fail("mark_valid", err);
+  static char line[1024];
+  memset(line, 'x', sizeof line - 1);
+  for (int i = 0; i < 8 * 1024; ++i)
+    puts(line);
+  fflush(stdout);
+  line[100] = '\0';  // 5000 log lines of 100 bytes: far over the burst
+  for (int i = 0; i < 5000; ++i) {
+    if (const int err = privota_log(PRIVOTA_LOG_INFO, line); err != PRIVOTA_OK) return fail("log", err);
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   if (argc == 2 && strcmp(argv[1], "--hangup") == 0) return hang_up();
+  if (argc == 2 && strcmp(argv[1], "--flood") == 0) return flood();
   if (argc == 3 && strcmp(argv[1], "--watchdog") == 0)
     return starve_watchdog(static_cast<uint32_t>(strtoul(argv[2], nullptr, 10)));
   if (argc != 1) {
-    fprintf(stderr, "usage: sleeper [--hangup | --watchdog MS]\n");
+    fprintf(stderr, "usage: sleeper [--hangup | --watchdog MS | --flood]\n");
     return 2;
   }
   privota_app_info_t self;

@@ -15,7 +15,8 @@
 //   ota_mark_invalid_and_rbt   the user level's job is cancelled, then the supervisor decides (its table)
 //   app_info(slot)             the running slot from memory; the other slot verified once, then
 //                              remembered until an OTA job may have written it
-//   log(level, text)           passed to the platform
+//   log(level, text)           passed to the platform within the app's LogBudget; over it dropped and
+//                              counted (answered ok: a log line is never worth failing the app for)
 //   restart                    the supervisor decides (a restart counts toward the crash-loop limit)
 #pragma once
 
@@ -23,6 +24,7 @@
 
 #include "privota/app_image.h"
 #include "privota/app_slots.h"
+#include "privota/log_budget.h"
 #include "privota/ota_service.h"
 #include "privota/result.h"
 #include "privota/supervisor.h"
@@ -43,6 +45,9 @@ class SyscallPlatform {
   virtual Result<AppDescriptor> verify_user_slot(uint32_t slot) = 0;
   // One log line of the user app at `level` (0..syscall::kMaxLogLevel), as it sent it.
   virtual void user_log(uint32_t level, const char* text) = 0;
+  // Lines of the log call dropped over the app's log budget, told once the app is within it again (and
+  // when the app ends: SyscallService::log_budget()).
+  virtual void user_log_dropped(const char* source, uint32_t lines, uint64_t bytes) = 0;
 
  protected:
   ~SyscallPlatform() = default;
@@ -67,8 +72,8 @@ struct SyscallOutcome {
 class SyscallService {
  public:
   SyscallService(const RunningUserApp& app, Supervisor& supervisor, OtaService& ota,
-                 SyscallPlatform& platform)
-      : app_(app), supervisor_(supervisor), ota_(ota), platform_(platform) {}
+                 SyscallPlatform& platform, const LogBudgetLimits& log_limits = LogBudgetLimits{})
+      : app_(app), supervisor_(supervisor), ota_(ota), platform_(platform), log_budget_(log_limits) {}
 
   // One message as received (any size, any bytes) in, the answer frame out (`answer`: kFrameSize bytes).
   // A message that does not decode is answered with its refusal alone (nothing of it can be trusted, not
@@ -78,6 +83,7 @@ class SyscallService {
   SyscallOutcome handle(const syscall::Frame& request, syscall::Frame& response, uint64_t now_ms);
   // Messages refused as malformed since this app was started.
   uint32_t malformed() const { return malformed_; }
+  LogBudget& log_budget() { return log_budget_; }
 
  private:
   SyscallOutcome ota_start(const syscall::Frame& request, syscall::Frame& response);
@@ -85,6 +91,7 @@ class SyscallService {
   SyscallOutcome mark_valid(syscall::Frame& response, uint64_t now_ms);
   SyscallOutcome mark_invalid(uint64_t now_ms);
   void app_info(const syscall::Frame& request, syscall::Frame& response);
+  void log(const syscall::Frame& request, uint64_t now_ms);
   Result<AppDescriptor> other_slot(uint32_t slot);
   uint32_t slot_state(uint32_t slot);
 
@@ -101,6 +108,7 @@ class SyscallService {
   };
   Verdict verdict_;
   uint32_t malformed_ = 0;
+  LogBudget log_budget_;
 };
 
 }  // namespace privota

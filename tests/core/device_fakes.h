@@ -38,11 +38,15 @@ class FakeSyscallPlatform final : public SyscallPlatform {
   void user_log(uint32_t level, const char* text) override {
     logs.push_back(std::to_string(level) + ":" + text);
   }
+  void user_log_dropped(const char* source, uint32_t lines, uint64_t bytes) override {
+    drops.push_back(std::string(source) + ":" + std::to_string(lines) + "/" + std::to_string(bytes));
+  }
 
   Result<AppDescriptor> slot_image = Status::error(Code::kNotFound, "empty");
   int verifications = 0;
   uint32_t verified_slot = 99;
   std::vector<std::string> logs;
+  std::vector<std::string> drops;
 };
 
 // A URL policy that allows https://updates.example.com (and nothing else).

@@ -290,6 +290,20 @@ TEST_F(SyscallServiceTest, WatchdogPeriodOutsideTheAbiIsMalformed) {
       << "a refused arm must not arm the watchdog";
 }
 
+TEST_F(SyscallServiceTest, ALogFloodIsDroppedCountedAndToldOnce) {
+  boot(false);
+  service_.emplace(app_, supervisor_, ota_, platform_, LogBudgetLimits{100, 10});
+  for (int i = 0; i < 20; ++i)
+    EXPECT_EQ(call(Call::kLog, 2, "0123456789012345678").status, Code::kOk) << "a dropped line is no failure";
+  EXPECT_EQ(platform_.logs.size(), 5u) << "100 bytes of burst: five 20-byte lines";
+  EXPECT_TRUE(platform_.drops.empty());
+  now_ += 2000;  // 20 bytes earned
+  call(Call::kLog, 2, "0123456789012345678");
+  ASSERT_EQ(platform_.drops.size(), 1u);
+  EXPECT_EQ(platform_.drops[0], "log:15/300");
+  EXPECT_EQ(platform_.logs.size(), 6u);
+}
+
 struct Malformed {
   const char* name;
   std::vector<uint8_t> bytes;

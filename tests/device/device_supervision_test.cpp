@@ -49,6 +49,24 @@ TEST_F(DeviceSupervision, MissedWatchdogFeedRestartsAValidApp) {
   EXPECT_TRUE(run.first("trial_failed").is_null());
 }
 
+// Before the budget, 246 MB of output reached the log in 7 s and the protected app grew to 44 MB.
+TEST_F(DeviceSupervision, AFloodOfOutputIsCutToTheLogBudgetAndCounted) {
+  const SimRun run = device_.run("--user-arg=--flood");
+  EXPECT_EQ(run.exit_code, 0) << "the app ends normally and the device halts";
+  size_t printed = 0;
+  for (const json& e : run.all("user_output"))
+    printed += e["msg"].get<std::string>().size();
+  EXPECT_LE(printed, 64u * 1024 + 16u * 1024 * 10) << "more than the burst plus 10 s of rate";
+  EXPECT_LT(run.count("user_log"), 5000u);
+  uint64_t dropped_out = 0, dropped_log = 0;
+  for (const json& e : run.all("user_log_dropped")) {
+    if (e["source"] == "stdout") dropped_out += e["bytes"].get<uint64_t>();
+    if (e["source"] == "log") dropped_log += e["lines"].get<uint64_t>();
+  }
+  EXPECT_EQ(printed + dropped_out, 8u * 1024 * 1023) << "every byte printed or counted as dropped";
+  EXPECT_EQ(run.count("user_log") + dropped_log, 5000u) << "every log line printed or counted";
+}
+
 // A protected app on trial confirms itself only once it started a user app: one that cannot verify any (here
 // the user slot was tampered with) never confirms, and the next boot rolls it back.
 TEST(DeviceProtectedTrial, ProtectedUpdateThatCannotStartAUserAppIsRolledBack) {

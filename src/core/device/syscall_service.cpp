@@ -73,7 +73,7 @@ SyscallOutcome SyscallService::handle(const Frame& request, Frame& response, uin
       app_info(request, response);
       break;
     case Call::kLog:
-      platform_.user_log(request.values[0], request.string());
+      log(request, now_ms);
       break;
     case Call::kRestart:
       outcome.action = supervisor_.on({SupervisorEventKind::kRestartAsked, now_ms});
@@ -160,6 +160,15 @@ SyscallOutcome SyscallService::mark_invalid(uint64_t now_ms) {
   outcome.action = supervisor_.on({SupervisorEventKind::kInvalidAndRebootAsked, now_ms});
   outcome.notice = SyscallNotice::kGaveUp;
   return outcome;
+}
+
+void SyscallService::log(const Frame& request, uint64_t now_ms) {
+  if (!log_budget_.take(request.payload_len, now_ms)) return;
+  if (log_budget_.dropping()) {
+    const LogBudget::Dropped dropped = log_budget_.take_dropped();
+    platform_.user_log_dropped("log", dropped.lines, dropped.bytes);
+  }
+  platform_.user_log(request.values[0], request.string());
 }
 
 void SyscallService::app_info(const Frame& request, Frame& response) {
