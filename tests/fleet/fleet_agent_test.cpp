@@ -117,6 +117,16 @@ TEST_F(FleetAgentTest, RunsAJobAndReportsSucceededOnlyAfterTheRebootConfirmed) {
     return s.device == "dev-a" && s.job && s.job->id == "r1-dev-a" &&
            s.job->step == host::FleetJobStep::kRunning;
   }));
+  // Progress goes out on its own topic, for people watching.
+  auto watcher = fleet_.connect_controller();
+  ASSERT_EQ(watcher->subscribe("privota/dev-a/progress", 0, 2s), 0);
+  agent->job_progress("r1-dev-a", "download", 4096, 4096);
+  const auto progress = watcher->next_message(2s);
+  ASSERT_TRUE(progress.has_value());
+  const auto parsed = host::parse_fleet_progress(progress->payload);
+  ASSERT_TRUE(parsed.has_value()) << progress->payload;
+  EXPECT_EQ(parsed->job_id, "r1-dev-a");
+  EXPECT_EQ(parsed->bytes, 4096u);
   agent->job_activated("r1-dev-a");
   agent.reset();  // the reboot into the new app
 

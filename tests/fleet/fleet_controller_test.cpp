@@ -7,6 +7,7 @@
 #include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <thread>
 
 #include "fleet_test_support.h"
@@ -42,11 +43,23 @@ class FakeDevices {
     return received_;
   }
   std::atomic<bool> hold{false};
+  std::set<std::string> deferring;  // these devices' user apps defer every job (set before the jobs arrive)
 
  private:
   void publish_status(host::MqttClient& client, const std::string& id,
                       std::optional<host::FleetJobResult> last) {
     const host::FleetStatus status{id, {{"1.0.0", 1, "valid"}, {"1.0.0", 0, "valid"}}, std::nullopt, last};
+    EXPECT_TRUE(
+        client.publish("privota/" + id + "/status", host::fleet_status_document(status), 1, true, 2s));
+  }
+
+  // The status a device with a deferred job keeps: the job in hand, no outcome.
+  void defer(host::MqttClient& client, const std::string& id, const std::string& job) {
+    const host::FleetStatus status{
+        id,
+        {{"1.0.0", 1, "valid"}, {"1.0.0", 0, "valid"}},
+        host::FleetStatus::Job{job, host::FleetLevel::kUser, host::FleetJobStep::kDeferred},
+        std::nullopt};
     EXPECT_TRUE(
         client.publish("privota/" + id + "/status", host::fleet_status_document(status), 1, true, 2s));
   }
@@ -66,6 +79,10 @@ class FakeDevices {
         }
         if (hold) continue;
         for (const std::string& job : pending[id]) {
+          if (deferring.count(id) != 0) {
+            defer(*client, id, job);
+            continue;
+          }
           publish_status(
               *client, id,
               host::FleetJobResult{job, outcome_, outcome_ == FleetOutcome::kSucceeded ? "" : "it broke"});
@@ -132,6 +149,13 @@ TEST(FleetController, AGoodRolloutCompletesWaveByWave) {
   for (const auto& job : status["jobs"])
     EXPECT_EQ(job["state"], "SUCCEEDED") << job.dump();
 
+  // Every job's retained document is gone once its outcome is in.
+  auto late = std::make_unique<host::MqttClient>("d0", fleet.device_endpoint("d0"));
+  ASSERT_EQ(late->connect(5s), "");
+  ASSERT_EQ(late->subscribe("privota/d0/job", 1, 2s), 1);
+  const auto retained = late->next_message(500ms);
+  EXPECT_FALSE(retained.has_value()) << retained->payload;
+
   const CommandResult listed = run_command(cli(fleet, "devices --json"));
   ASSERT_EQ(listed.exit_code, 0) << listed.out;
   const auto table = nlohmann::json::parse(listed.out);
@@ -158,6 +182,24 @@ TEST(FleetController, ABadRolloutStopsAfterTheFirstWaveAndTheRestGetNoJob) {
   EXPECT_EQ(status["jobs"].size(), 1u);
   EXPECT_EQ(status["jobs"][0]["state"], "ROLLED_BACK");
   EXPECT_EQ(status["jobs"][0]["reason"], "it broke");
+}
+
+TEST(FleetController, ADeferredJobCountsNeitherWayAndStaysOpen) {
+  const auto ids = device_ids(2);
+  TestFleet fleet(ids);
+  FakeDevices devices(fleet, ids, FleetOutcome::kSucceeded);
+  devices.deferring = {"d0", "d1"};
+  // Both devices defer: with a 0% limit the rollout still goes on, since deferring is no failure.
+  const CommandResult result =
+      run_command(cli(fleet, std::string(kRollout) +
+                                 " --devices all --waves 50%,100% --max-failure-rate 0 --wave-timeout 1"));
+  ASSERT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_NE(result.out.find("DEFERRED by the user app"), std::string::npos) << result.out;
+  EXPECT_NE(result.out.find("0 failed, 1 deferred"), std::string::npos) << result.out;
+  const auto status = status_json(fleet, rollout_id(result.out));
+  ASSERT_EQ(status["jobs"].size(), 2u);
+  for (const auto& job : status["jobs"])
+    EXPECT_EQ(job["state"], "deferred") << job.dump();
 }
 
 TEST(FleetController, ASilentWaveTimesOutAsFailed) {

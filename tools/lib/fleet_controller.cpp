@@ -151,8 +151,16 @@ void FleetController::handle_status(const std::string& device, const std::string
       out_ << fmt::format("  {}: {}{}\n", device, outcome,
                           status->last_job->reason.empty() ? "" : " (" + status->last_job->reason + ")")
            << std::flush;
+      clear_retained_job(device);
     }
   }
+}
+
+// A job stays retained until its outcome is in: then it goes, so a device whose record was wiped (a factory
+// reset) does not run it again. Not while another job of the device is open: the retained one is that job.
+void FleetController::clear_retained_job(const std::string& device) {
+  if (db_.open_job_count(device) != 0) return;
+  client_->publish("privota/" + device + "/job", "", 1, true, kBrokerTimeout);
 }
 
 std::string FleetController::create_rollout(const RolloutRequest& request) {

@@ -56,6 +56,7 @@ class FleetController {
  private:
   void handle(const host::MqttMessage& message);
   void handle_status(const std::string& device, const std::string& payload);
+  void clear_retained_job(const std::string& device);
   void publish_jobs(const RolloutRow& rollout, int wave);
   bool wave_settled(const RolloutRow& rollout, int wave);
   std::string finish_wave(const RolloutRow& rollout, int wave);

@@ -272,4 +272,10 @@ void FleetDatabase::record_step(const std::string& job_id, const std::string& st
   s.bind(1, job_id).bind(2, step).step();
 }
 
+int64_t FleetDatabase::open_job_count(const std::string& device) {
+  Statement s(db_, "SELECT count(*) FROM jobs WHERE device = ?1 AND published = 1 AND outcome IS NULL");
+  s.bind(1, device);
+  return s.step() ? s.integer(0) : 0;
+}
+
 }  // namespace privota::tools

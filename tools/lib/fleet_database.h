@@ -78,6 +78,8 @@ class FleetDatabase {
   // Records the job's final outcome unless it has one; true if this was the first.
   bool record_outcome(const std::string& job_id, const std::string& outcome, const std::string& reason);
   void record_step(const std::string& job_id, const std::string& step);
+  // Jobs of `device` published and still without an outcome, in any rollout.
+  int64_t open_job_count(const std::string& device);
 
  private:
   void exec(const std::string& sql);
