@@ -40,6 +40,28 @@ TEST(FleetConfig, ReadsPemFilesRelativeToDeviceJsonAndRoundTripsInline) {
   EXPECT_EQ(resolved.to_json(), config.to_json());
 }
 
+TEST(FleetConfig, IsTheOptionalFleetSectionOfDeviceJson) {
+  TempDir dir;
+  write_text(dir / "ca.pem", kPem);
+  nlohmann::json device = {{"user_app", {{"ca_cert", "ca.pem"}}}, {"secure_boot", {{"enabled", false}}}};
+  EXPECT_FALSE(host::DeviceConfig::parse(device.dump(), dir.path()).fleet.has_value());
+  device["fleet"] = {{"broker", "127.0.0.1:1883"},
+                     {"device_id", "d7"},
+                     {"ca_cert", "ca.pem"},
+                     {"cert", "ca.pem"},
+                     {"key", "ca.pem"}};
+  const auto config = host::DeviceConfig::parse(device.dump(), dir.path());
+  ASSERT_TRUE(config.fleet.has_value());
+  EXPECT_EQ(config.fleet->device_id, "d7");
+  // The resolved form the bootloader hands the protected app carries it, PEMs inline.
+  const auto resolved = host::DeviceConfig::parse(config.to_json(), "/nonexistent");
+  ASSERT_TRUE(resolved.fleet.has_value());
+  EXPECT_EQ(resolved.fleet->broker.ca_pem, kPem);
+  EXPECT_EQ(resolved.fleet->broker.port, 1883);
+  device["fleet"]["broker"] = "nowhere";
+  EXPECT_THROW(host::DeviceConfig::parse(device.dump(), dir.path()), host::ConfigError);
+}
+
 TEST(FleetConfig, RefusesWhatIsWrongNamingIt) {
   TempDir dir;
   const struct {
