@@ -29,6 +29,7 @@ class FakeDevices {
       auto client = fleet.connect_device(id);
       EXPECT_EQ(client->subscribe("privota/" + id + "/job", 1, 2s), 1);
       publish_status(*client, id, std::nullopt);
+      connection_[id] = client->connections();
       clients_[id] = std::move(client);
     }
     thread_ = std::thread([this] { run(); });
@@ -68,6 +69,10 @@ class FakeDevices {
     std::map<std::string, std::vector<std::string>> pending;  // held jobs
     while (!stop_) {
       for (auto& [id, client] : clients_) {
+        if (client->connected() && client->connections() != connection_[id]) {
+          connection_[id] = client->connections();  // a clean session after a reconnect: subscribe again
+          client->subscribe("privota/" + id + "/job", 1, 2s);
+        }
         while (auto message = client->next_message(0ms)) {
           const auto parsed = host::parse_fleet_job_message(message->payload);
           if (parsed.kind != host::FleetJobMessage::Kind::kJob) continue;
@@ -77,7 +82,7 @@ class FakeDevices {
           }
           pending[id].push_back(parsed.job.id);
         }
-        if (hold) continue;
+        if (hold || !client->connected()) continue;
         for (const std::string& job : pending[id]) {
           if (deferring.count(id) != 0) {
             defer(*client, id, job);
@@ -95,6 +100,7 @@ class FakeDevices {
 
   FleetOutcome outcome_;
   std::map<std::string, std::unique_ptr<host::MqttClient>> clients_;
+  std::map<std::string, uint64_t> connection_;
   std::mutex mutex_;
   std::map<std::string, std::vector<std::string>> received_;
   std::atomic<bool> stop_{false};
@@ -246,6 +252,28 @@ TEST(FleetController, ARestartedControllerRepeatsNoJob) {
   EXPECT_EQ(status["state"], "COMPLETED");
   for (const auto& job : status["jobs"])
     EXPECT_EQ(job["state"], "SUCCEEDED") << job.dump();
+}
+
+TEST(FleetController, ARolloutSurvivesABrokerRestart) {
+  const auto ids = device_ids(2);
+  TestFleet fleet(ids);
+  FakeDevices devices(fleet, ids, FleetOutcome::kSucceeded);
+  devices.hold = true;
+  auto rollout = std::async(std::launch::async, [&] {
+    return run_command(
+        cli(fleet, std::string(kRollout) + " --devices all --waves 50%,100% --wave-timeout 60"));
+  });
+  for (int i = 0; i < 100 && devices.jobs_received().empty(); ++i)
+    std::this_thread::sleep_for(100ms);
+  ASSERT_EQ(devices.jobs_received().size(), 1u);
+  fleet.restart_broker([] {});
+  devices.hold = false;
+  const CommandResult result = rollout.get();
+  EXPECT_EQ(result.exit_code, 0) << result.out;
+  EXPECT_NE(result.out.find("COMPLETED"), std::string::npos) << result.out;
+  // The broker sends a retained job again after a reconnect; it is still the one job, by its id.
+  for (const auto& [device, jobs] : devices.jobs_received())
+    EXPECT_EQ(std::set<std::string>(jobs.begin(), jobs.end()).size(), 1u) << device;
 }
 
 TEST(FleetController, CancelStopsARolloutAndCancelsJobsNotStarted) {

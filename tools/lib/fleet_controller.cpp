@@ -94,6 +94,13 @@ FleetController::FleetController(const FleetDirectory& fleet, std::ostream& out)
   const std::string error = client_->connect(kBrokerTimeout);
   if (!error.empty())
     throw ToolError(fmt::format("cannot reach the fleet broker at 127.0.0.1:{}: {}", port, error));
+  subscribe();
+}
+
+// After a lost connection libmosquitto reconnects by itself, but with a clean session the subscriptions are
+// gone: take them again (the retained statuses then come again, and outcomes are recorded once per job).
+void FleetController::subscribe() {
+  subscribed_connection_ = client_->connections();
   for (const char* topic : {"privota/+/status", "privota/+/presence", "privota/+/progress"}) {
     if (client_->subscribe(topic, 1, kBrokerTimeout) != 1) {
       throw ToolError(fmt::format(
@@ -102,12 +109,17 @@ FleetController::FleetController(const FleetDirectory& fleet, std::ostream& out)
   }
 }
 
+std::optional<host::MqttMessage> FleetController::next_message(std::chrono::milliseconds wait) {
+  if (client_->connected() && client_->connections() != subscribed_connection_) subscribe();
+  return client_->next_message(wait);
+}
+
 FleetController::~FleetController() = default;
 
 void FleetController::refresh(std::chrono::milliseconds settle) {
   const auto deadline = std::chrono::steady_clock::now() + settle;
   while (std::chrono::steady_clock::now() < deadline) {
-    if (auto message = client_->next_message(20ms)) handle(*message);
+    if (auto message = next_message(20ms)) handle(*message);
   }
 }
 
@@ -278,7 +290,7 @@ std::string FleetController::run(const std::string& id) {
     publish_jobs(*rollout, wave);
     const int64_t deadline = *rollout->wave_started_at + rollout->wave_timeout_s;
     while (!wave_settled(*rollout, wave) && unix_now() < deadline) {
-      if (auto message = client_->next_message(200ms)) handle(*message);
+      if (auto message = next_message(200ms)) handle(*message);
       if (db_.rollout(id)->state != "RUNNING") break;  // canceled meanwhile
     }
     if (db_.rollout(id)->state != "RUNNING") continue;

@@ -54,6 +54,8 @@ class FleetController {
   FleetDatabase& database() { return db_; }
 
  private:
+  void subscribe();
+  std::optional<host::MqttMessage> next_message(std::chrono::milliseconds wait);
   void handle(const host::MqttMessage& message);
   void handle_status(const std::string& device, const std::string& payload);
   void clear_retained_job(const std::string& device);
@@ -64,6 +66,7 @@ class FleetController {
   std::ostream& out_;
   FleetDatabase db_;
   std::unique_ptr<host::MqttClient> client_;
+  uint64_t subscribed_connection_ = 0;
   std::map<std::string, int> progress_shown_;  // job id -> last quarter printed
 };
 
