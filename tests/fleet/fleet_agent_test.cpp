@@ -183,6 +183,16 @@ TEST_F(FleetAgentTest, ReportsAnOutcomeReachedWhileTheBrokerWasDown) {
   ASSERT_TRUE(poll_until(*agent, [&] { return agent->settled(); }));
 }
 
+TEST_F(FleetAgentTest, AnOfflineDeviceGetsItsJobWhenItComesBack) {
+  publish_job(kJob);  // the device is off
+  std::unique_ptr<FleetAgent> agent;
+  // It powers on while the broker is down too, and keeps trying until the broker is back.
+  fleet_.restart_broker([&] { agent = start_agent(); });
+  ASSERT_TRUE(poll_until(*agent, [&] { return device_.started.size() == 1; }));
+  EXPECT_EQ(device_.started[0].id, "r1-dev-a");
+  EXPECT_TRUE(agent->connected());
+}
+
 TEST_F(FleetAgentTest, RejectsBadDocumentsWithTheReason) {
   auto agent = start_agent();
   publish_job(R"({"v":1,"job_id":"bad-1","level":"kernel","url":"https://127.0.0.1/u.bin","version":"1"})");
