@@ -55,8 +55,8 @@ std::unique_ptr<host::MqttClient> TestFleet::connect_device(const std::string& i
 std::unique_ptr<host::MqttClient> TestFleet::connect_controller() const {
   // A client id of its own: the broker drops an older connection that has the same one.
   static int count = 0;
-  auto client = std::make_unique<host::MqttClient>("test-controller-" + std::to_string(++count),
-                                                   controller_endpoint());
+  auto client =
+      std::make_unique<host::MqttClient>("test-controller-" + std::to_string(++count), controller_endpoint());
   const std::string error = client->connect(5s);
   EXPECT_EQ(error, "") << "controller";
   return client;
