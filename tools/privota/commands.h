@@ -17,6 +17,7 @@ void add_flash_engine_commands(CLI::App& flash_group);
 void add_key_commands(CLI::App& app);
 void add_ca_commands(CLI::App& app);
 void add_config_commands(CLI::App& app);
+void add_fleet_commands(CLI::App& app);
 // `image sign` and `image verify`, added to the `image` group by add_image_commands.
 void add_image_signing_commands(CLI::App& image_group);
 

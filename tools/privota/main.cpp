@@ -27,6 +27,7 @@ int main(int argc, char** argv) {
   privota::cli::add_key_commands(app);
   privota::cli::add_ca_commands(app);
   privota::cli::add_config_commands(app);
+  privota::cli::add_fleet_commands(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

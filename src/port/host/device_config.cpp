@@ -165,7 +165,7 @@ DeviceConfig DeviceConfig::parse(const std::string& json_text, const std::filesy
   } catch (const json::parse_error& e) {
     throw ConfigError(std::string("device config is not valid JSON: ") + e.what());
   }
-  only_keys(j, "device config", {"chip", "secure_boot", "user_app", "ota", "protected_update_url"});
+  only_keys(j, "device config", {"chip", "secure_boot", "user_app", "ota", "fleet", "protected_update_url"});
   DeviceConfig config;
   config.chip = parse_chip(j);
   take(j, "protected_update_url", config.protected_update_url, "device config");
@@ -173,6 +173,7 @@ DeviceConfig DeviceConfig::parse(const std::string& json_text, const std::filesy
   if (!j.contains("user_app")) throw ConfigError("device config: user_app is missing");
   parse_user_app(j["user_app"], base, config.user_app);
   if (j.contains("ota")) parse_ota(j["ota"], base, config.ota);
+  if (j.contains("fleet")) config.fleet = FleetConfig::parse(j["fleet"], base);
   return config;
 }
 
@@ -203,6 +204,7 @@ std::string DeviceConfig::to_json() const {
         {"max_redirects", ota.max_redirects}}},
       {"protected_update_url", protected_update_url},
   };
+  if (fleet) j["fleet"] = fleet->to_json();
   return j.dump();
 }
 

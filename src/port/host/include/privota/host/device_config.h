@@ -10,7 +10,8 @@
 //                  "memory_mib": 256, "cpu_seconds": 60},
 //     "ota": {"tls_ca": "tls/ca.pem", "allowed_hosts": ["127.0.0.1"], "allowed_ports": [8443],
 //             "allow_http": false, "max_url_length": 256, "connect_timeout_ms": 5000,
-//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3}
+//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3},
+//     "fleet": {...}   (optional; privota/host/fleet_config.h)
 //   }
 // Unknown keys are errors (a typo must not silently weaken a policy). The bootloader hands the protected app
 // the resolved form (to_json(): the PEM texts inline as "ca_cert_pem"/"tls_ca_pem"), so the protected app
@@ -19,11 +20,13 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "privota/chip.h"
+#include "privota/host/fleet_config.h"
 #include "privota/signed_image.h"
 
 namespace privota::host {
@@ -64,6 +67,8 @@ struct DeviceConfig {
   SecureBootConfig secure_boot;
   UserAppConfig user_app;
   OtaConfig ota;
+  // The fleet agent's broker and identity (docs/fleet.md); none: the device is not in a fleet.
+  std::optional<FleetConfig> fleet;
   // The device owner's request for this power-on: update the protected app from this URL (the sim's
   // --protected-update). Empty: none.
   std::string protected_update_url;
