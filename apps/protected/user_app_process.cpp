@@ -35,6 +35,7 @@ Result<UserAppProcess> launch_user_app(const std::vector<uint8_t>& executable,
   host::SandboxPolicy sandbox;
   sandbox.address_space_bytes = uint64_t{config.memory_mib} << 20;
   sandbox.cpu_seconds = config.cpu_seconds;
+  sandbox.allow_degraded = config.sandbox_allow_degraded;
   options.sandbox = sandbox;
   Result<host::Child> child = host::launch_from_memory(executable, options);
   if (!child.is_ok()) return child.status();

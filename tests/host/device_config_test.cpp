@@ -47,6 +47,19 @@ TEST_F(DeviceConfigTest, ReadsPathsRelativeToTheFileAndKeepsDefaults) {
   EXPECT_EQ(c.user_app.confirm_timeout_ms, 10000u);
 }
 
+TEST_F(DeviceConfigTest, SandboxDegradationIsAnExplicitChoice) {
+  const std::string head = R"({"secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem")";
+  EXPECT_FALSE(DeviceConfig::parse(head + "}}", dir_.path()).user_app.sandbox_allow_degraded);
+  const DeviceConfig c =
+      DeviceConfig::parse(head + R"(, "sandbox": {"allow_degraded": true}}})", dir_.path());
+  EXPECT_TRUE(c.user_app.sandbox_allow_degraded);
+  EXPECT_TRUE(DeviceConfig::parse(c.to_json(), "/nonexistent").user_app.sandbox_allow_degraded);
+  EXPECT_NE(refusal(head + R"(, "sandbox": {"allow_degrade": true}}})").find("allow_degrade"),
+            std::string::npos);
+  EXPECT_NE(refusal(head + R"(, "sandbox": {"allow_degraded": "yes"}}})").find("allow_degraded"),
+            std::string::npos);
+}
+
 TEST_F(DeviceConfigTest, ResolvedFormReadsBackTheSame) {
   DeviceConfig c =
       DeviceConfig::parse(config(R"(, "ota": {"allowed_hosts": ["*.example.com"]})"), dir_.path());

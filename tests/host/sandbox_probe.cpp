@@ -146,6 +146,27 @@ int run(const std::string& action, const char* arg) {
     const rlimit more{1024, 1024};
     return outcome(setrlimit(RLIMIT_NOFILE, &more));
   }
+  // fcntl on the channel: F_SETOWN(parent) + F_SETSIG + O_ASYNC would make the kernel signal the protected
+  // app whenever the channel has data; each step must be refused on its own.
+  if (action == "fcntl-setown") return outcome(fcntl(kChannel, F_SETOWN, getppid()));
+  if (action == "fcntl-setown-ex") {
+    const f_owner_ex owner{F_OWNER_PID, getppid()};
+    return outcome(fcntl(kChannel, F_SETOWN_EX, &owner));
+  }
+  if (action == "fcntl-setsig") return outcome(fcntl(kChannel, F_SETSIG, SIGKILL));
+  if (action == "fcntl-async") return outcome(fcntl(kChannel, F_SETFL, O_ASYNC | O_NONBLOCK));
+  if (action == "fcntl-lease") return outcome(fcntl(kChannel, F_SETLEASE, F_RDLCK));
+  if (action == "fcntl-everyday") {
+    // What the SDK, libc and the loader do with fcntl: flags of an fd, close-on-exec, a copy of an fd.
+    const int flags = fcntl(kChannel, F_GETFL);
+    if (flags < 0 || fcntl(kChannel, F_SETFL, flags | O_NONBLOCK) < 0 || fcntl(kChannel, F_GETFD) < 0 ||
+        fcntl(kChannel, F_SETFD, FD_CLOEXEC) < 0)
+      return outcome(-1);
+    const int copy = fcntl(kChannel, F_DUPFD_CLOEXEC, 0);
+    if (copy < 0) return outcome(-1);
+    close(copy);
+    return outcome(fcntl(kChannel, F_SETFL, flags));
+  }
   if (action == "read-own-channel") return echo_channel();
   if (action == "write-channel") return outcome(send(kChannel, arg, std::strlen(arg), 0));
   if (action == "alloc") return try_alloc(arg);

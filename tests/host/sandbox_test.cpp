@@ -85,6 +85,37 @@ TEST(Sandbox, LandlockIsAvailableOnThisKernel) {
   EXPECT_GE(landlock_abi_version(), 1);
 }
 
+// Each landlock ABI below the one the sandbox is built for loses something, and says what.
+TEST(Sandbox, NamesWhatAnOldKernelLacks) {
+  EXPECT_TRUE(sandbox_missing_protections(kWantedLandlockAbi).empty());
+  EXPECT_TRUE(sandbox_missing_protections(7).empty());
+  const auto on_debian_12 = sandbox_missing_protections(2);  // Linux 6.1
+  ASSERT_EQ(on_debian_12.size(), 4u);
+  EXPECT_NE(on_debian_12.back().find("signal"), std::string::npos);
+  EXPECT_EQ(sandbox_missing_protections(5).size(), 1u);
+  EXPECT_EQ(sandbox_missing_protections(0).size(), 5u);
+}
+
+TEST(Sandbox, AnOldKernelRunsNoUserAppUnlessTheOwnerAllowsIt) {
+  SandboxPolicy policy;
+  for (int abi = 0; abi < kWantedLandlockAbi; ++abi) {
+    const Status refused = check_kernel_support(policy, abi);
+    EXPECT_EQ(refused.code(), Code::kUnsupported) << abi;
+    EXPECT_EQ(refused.detail(), static_cast<uint32_t>(abi));
+    EXPECT_NE(std::string(refused.reason()).find("allow_degraded"), std::string::npos);
+  }
+  EXPECT_TRUE(check_kernel_support(policy, kWantedLandlockAbi).is_ok());
+  policy.allow_degraded = true;
+  EXPECT_TRUE(check_kernel_support(policy, 2).is_ok());
+}
+
+// This kernel has everything, so the launcher's check lets the probe start (the refusal path is the
+// table above; a kernel cannot be made older for a test).
+TEST(Sandbox, ThisKernelGivesTheWholeSandbox) {
+  EXPECT_TRUE(sandbox_missing_protections(landlock_abi_version()).empty())
+      << "landlock ABI " << landlock_abi_version();
+}
+
 TEST(Sandbox, DynamicallyLinkedProbeStartsAndExitsCleanly) {
   const std::string interp = "/lib64/ld-linux-x86-64.so.2";
   ASSERT_NE(std::search(probe_image().begin(), probe_image().end(), interp.begin(), interp.end()),
@@ -127,7 +158,11 @@ INSTANTIATE_TEST_SUITE_P(
                     Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
                     Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}},
                     Forbidden{"MemfdCreate", {"memfd"}}, Forbidden{"RaiseFdLimit", {"raise-limit"}},
-                    Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}}),
+                    Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}},
+                    Forbidden{"FcntlSetOwnToParent", {"fcntl-setown"}},
+                    Forbidden{"FcntlSetOwnExToParent", {"fcntl-setown-ex"}},
+                    Forbidden{"FcntlSetSig", {"fcntl-setsig"}}, Forbidden{"FcntlAsync", {"fcntl-async"}},
+                    Forbidden{"FcntlLease", {"fcntl-lease"}}),
     [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
 
 TEST(Sandbox, WriteAttemptLeavesNoFile) {
@@ -150,6 +185,23 @@ TEST(Sandbox, ChannelCanBeWrittenAndRead) {
   run = run_probe({"read-own-channel"}, {}, "ping");
   EXPECT_TRUE(run.status.exited(0)) << describe(run);
   EXPECT_EQ(run.said, "ping");
+}
+
+TEST(Sandbox, EverydayFcntlWorks) {
+  const ProbeRun run = run_probe({"fcntl-everyday"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+// Refused by seccomp itself, not only by landlock's signal scoping (which kernels before 6.12 lack): with
+// landlock off, the attempt still fails, with EPERM.
+TEST(Sandbox, FcntlSignalOwnerIsRefusedWithoutLandlock) {
+  SandboxPolicy policy;
+  policy.landlock = false;
+  for (const char* action : {"fcntl-setown", "fcntl-setown-ex", "fcntl-setsig", "fcntl-async"}) {
+    const ProbeRun run = run_probe({action}, policy);
+    EXPECT_TRUE(run.status.exited(kRefused)) << action << " " << describe(run);
+    EXPECT_EQ(run.said, "refused errno=" + std::to_string(EPERM)) << action;
+  }
 }
 
 TEST(Sandbox, SealedProbeStillUsesItsChannel) {

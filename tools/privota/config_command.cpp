@@ -23,7 +23,7 @@ struct ConfigOptions {
   std::string out, chip = "esp32c3", user_ca, tls_ca;
   std::vector<std::string> keys, key_digests, hosts;
   std::vector<uint32_t> ports;
-  bool no_secure_boot = false, allow_http = false, force = false;
+  bool no_secure_boot = false, allow_http = false, force = false, allow_degraded_sandbox = false;
   uint32_t confirm_timeout_ms = 10000, crash_loop_limit = 3, max_url_length = 256;
   uint32_t connect_timeout_ms = 5000, stall_timeout_ms = 10000, max_attempts = 4;
 };
@@ -64,7 +64,8 @@ void write_config(const ConfigOptions& o) {
       {"user_app",
        {{"ca_cert", relative_to_output(ca.string(), o.out)},
         {"confirm_timeout_ms", o.confirm_timeout_ms},
-        {"crash_loop_limit", o.crash_loop_limit}}},
+        {"crash_loop_limit", o.crash_loop_limit},
+        {"sandbox", {{"allow_degraded", o.allow_degraded_sandbox}}}}},
       {"ota", ota},
   };
   const std::string text = j.dump(2) + "\n";
@@ -108,6 +109,9 @@ void add_config_commands(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--crash-loop-limit", o->crash_loop_limit, "restarts of a crashing valid user app per boot")
       ->capture_default_str();
+  cmd->add_flag("--allow-degraded-sandbox", o->allow_degraded_sandbox,
+                "start the user app even on a kernel that lacks part of the sandbox (landlock ABI < 6); "
+                "the sim logs what is missing");
   cmd->add_option("--max-url-length", o->max_url_length, "longest URL accepted (1..479)")
       ->capture_default_str();
   cmd->add_option("--connect-timeout-ms", o->connect_timeout_ms, "OTA: connect timeout")

@@ -105,7 +105,7 @@ void parse_secure_boot(const json& j, SecureBootConfig& out) {
 void parse_user_app(const json& j, const std::filesystem::path& base, UserAppConfig& out) {
   only_keys(j, "user_app",
             {"ca_cert", "ca_cert_pem", "confirm_timeout_ms", "crash_loop_limit", "memory_mib", "cpu_seconds",
-             "args"});
+             "args", "sandbox"});
   out.ca_pem = pem(j, "ca_cert", base, "user_app");
   if (out.ca_pem.empty()) throw ConfigError("user_app.ca_cert is missing: user apps could not be verified");
   take_u32(j, "confirm_timeout_ms", out.confirm_timeout_ms, "user_app");
@@ -113,6 +113,10 @@ void parse_user_app(const json& j, const std::filesystem::path& base, UserAppCon
   take_u32(j, "memory_mib", out.memory_mib, "user_app");
   take_u32(j, "cpu_seconds", out.cpu_seconds, "user_app");
   take(j, "args", out.args, "user_app");
+  if (j.contains("sandbox")) {
+    only_keys(j["sandbox"], "user_app.sandbox", {"allow_degraded"});
+    take(j["sandbox"], "allow_degraded", out.sandbox_allow_degraded, "user_app.sandbox");
+  }
   if (out.memory_mib < 16) throw ConfigError("user_app.memory_mib below 16 would not even load a program");
 }
 
@@ -177,7 +181,8 @@ std::string DeviceConfig::to_json() const {
         {"crash_loop_limit", user_app.crash_loop_limit},
         {"memory_mib", user_app.memory_mib},
         {"cpu_seconds", user_app.cpu_seconds},
-        {"args", user_app.args}}},
+        {"args", user_app.args},
+        {"sandbox", {{"allow_degraded", user_app.sandbox_allow_degraded}}}}},
       {"ota",
        {{"tls_ca_pem", ota.tls_ca_pem},
         {"allowed_hosts", ota.allowed_hosts},

@@ -69,6 +69,7 @@ Status check_options(const LaunchOptions& options) {
   }
   if (options.sandbox && options.sandbox->max_open_files > static_cast<uint32_t>(kExecFd))
     return Status::error(Code::kInvalidArgument, "sandbox max_open_files must not exceed the exec fd");
+  if (options.sandbox) PRIVOTA_TRY(check_kernel_support(*options.sandbox, landlock_abi_version()));
   return Status::ok();
 }
 

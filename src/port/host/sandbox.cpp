@@ -80,6 +80,7 @@ uint64_t handled_fs_access(int abi) {
 
 Status apply_landlock(const SandboxPolicy& policy) {
   const int abi = landlock_abi_version();
+  if (abi < 1 && policy.allow_degraded) return Status::ok();  // check_kernel_support() said so
   if (abi < 1) return Status::error(Code::kUnsupported, "landlock is not available in this kernel");
   RulesetAttr attr{};
   attr.handled_access_fs = handled_fs_access(abi);
@@ -170,8 +171,8 @@ constexpr int kAllowed[] = {
     SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(madvise),
     // existing fds (the channel, and library files while the loader maps them)
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(close),
-    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
+    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+    SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
     // the loader: probes /etc/ld.so.preload and friends
     SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
     // process start-up (glibc, libstdc++)
@@ -226,6 +227,26 @@ constexpr uint64_t kTmpFile = O_TMPFILE & ~O_DIRECTORY;
 constexpr uint64_t kOpenWriteFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile};
 constexpr uint64_t kOpenWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile;
 
+// fcntl commands a program needs on the fds it holds (libc, the loader, the SDK): flags, close-on-exec,
+// copies (bounded by RLIMIT_NOFILE). Every other command is refused: F_SETOWN/F_SETOWN_EX/F_SETSIG with
+// O_ASYNC would have the kernel signal another process (the protected app) for this one; leases, locks,
+// pipe sizes and seals are of no use to a user app.
+constexpr int kFcntlAllowed[] = {F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC};
+
+void add_fcntl_rules(Filter& filter) {
+  for (int command : kFcntlAllowed)
+    filter.add(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
+  // F_SETFL may change O_NONBLOCK and the like, never O_ASYNC (signal-driven I/O).
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, 0));
+  filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, O_ASYNC));
+  for (int command : {F_SETOWN, F_SETOWN_EX, F_SETSIG, F_SETLEASE, F_NOTIFY, F_SETPIPE_SZ, F_ADD_SEALS,
+                      F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW})
+    filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl),
+               SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
+}
+
 Status install(std::vector<sock_filter>& program) {
   const sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
   if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
@@ -240,6 +261,7 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
     filter.add(SCMP_ACT_ALLOW, nr);
   for (int nr : kRefused)
     filter.add(SCMP_ACT_ERRNO(EPERM), nr);
+  add_fcntl_rules(filter);
   // clone3 must say ENOSYS-or-EPERM, not kill: glibc tries it first. EPERM makes fork/threads fail cleanly.
   filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone3));
 
@@ -278,6 +300,33 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
 int landlock_abi_version() {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+std::vector<std::string> sandbox_missing_protections(int landlock_abi) {
+  // One row per landlock ABI step the sandbox uses (see apply_landlock).
+  struct Step {
+    int abi;
+    const char* lost;
+  };
+  static constexpr Step kSteps[] = {
+      {1, "landlock ABI 1: no file-access rules at all (Linux 5.13, landlock enabled in lsm=)"},
+      {3, "landlock ABI 3: truncate not controlled (Linux 6.2)"},
+      {4, "landlock ABI 4: no TCP bind/connect rules (Linux 6.7)"},
+      {5, "landlock ABI 5: device ioctl not controlled (Linux 6.10)"},
+      {6, "landlock ABI 6: no signal or abstract-socket scoping (Linux 6.12)"},
+  };
+  std::vector<std::string> missing;
+  for (const Step& step : kSteps)
+    if (landlock_abi < step.abi) missing.emplace_back(step.lost);
+  return missing;
+}
+
+Status check_kernel_support(const SandboxPolicy& policy, int landlock_abi) {
+  if (!policy.landlock || policy.allow_degraded || landlock_abi >= kWantedLandlockAbi) return Status::ok();
+  return Status::error(Code::kUnsupported,
+                       "the kernel lacks part of the user-app sandbox (landlock ABI below 6); set "
+                       "user_app.sandbox.allow_degraded to run the user app anyway",
+                       static_cast<uint32_t>(landlock_abi));
 }
 
 // A user app started by a root sim would otherwise get every capability back at exec (a root process's

@@ -22,6 +22,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "privota/status.h"
 
@@ -36,6 +38,9 @@ struct SandboxPolicy {
   int exec_fd = -1;
   bool landlock = true;
   bool seccomp = true;
+  // Run even when the kernel lacks part of the sandbox (check_kernel_support); the device owner's explicit
+  // choice (device.json user_app.sandbox.allow_degraded), never a silent fallback.
+  bool allow_degraded = false;
   // Landlock: files beneath these paths may be read and executed; missing paths are skipped. The minimal set
   // found by experiment on Debian 12 (merged /usr): /usr/lib and /etc/ld.so.cache; the others cover
   // distributions without merged /usr. nullptr ends the list.
@@ -47,6 +52,17 @@ struct SandboxPolicy {
 
 // The highest landlock ABI the kernel supports; 0 when landlock is unavailable or disabled.
 int landlock_abi_version();
+
+// The landlock ABI the sandbox is built for: 6 (Linux 6.12) scopes signals and abstract unix sockets.
+constexpr int kWantedLandlockAbi = 6;
+
+// What a kernel with this landlock ABI lacks of the sandbox above, one phrase each ("landlock ABI 6: no
+// signal or abstract-socket scoping (Linux 6.12)"); empty when nothing is missing.
+std::vector<std::string> sandbox_missing_protections(int landlock_abi);
+
+// Ok when the kernel (its landlock ABI) gives the whole sandbox, or when the policy allows it to run
+// degraded; else kUnsupported (detail: the ABI found). The launcher calls it before every sandboxed launch.
+Status check_kernel_support(const SandboxPolicy& policy, int landlock_abi);
 
 // Enters the sandbox for the calling process (see layer 1 above). Meant for a freshly forked child: it
 // allocates (libseccomp builds the filter), which glibc makes safe after fork. Irreversible.
