@@ -144,26 +144,46 @@ TEST_P(SandboxForbids, Action) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, SandboxForbids,
-    testing::Values(Forbidden{"OpenEtcPasswd", {"open", "/etc/passwd"}},
-                    Forbidden{"OpenProbeItsOwnFile", {"open", PRIVOTA_SANDBOX_PROBE}},
-                    Forbidden{"OpenProcSelf", {"open", "/proc/self/maps"}},
-                    Forbidden{"WriteTmp", {"write", "/tmp/privota-sandbox-escape"}},
-                    Forbidden{"WriteIntoLibraries", {"write", "/usr/lib/privota-sandbox-escape"}},
-                    Forbidden{"Socket", {"socket"}}, Forbidden{"UnixSocket", {"unix-socket"}},
-                    Forbidden{"Connect", {"connect", "127.0.0.1:1"}},
-                    Forbidden{"ExecBinTrue", {"exec", "/bin/true"}},
-                    Forbidden{"ExecTheLoader", {"exec", "/lib64/ld-linux-x86-64.so.2"}},
-                    Forbidden{"ExecAgainThroughTheLaunchersFd", {"reexec"}}, Forbidden{"Fork", {"fork"}},
-                    Forbidden{"Clone3", {"thread-clone3"}}, Forbidden{"PtraceParent", {"ptrace"}},
-                    Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
-                    Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}},
-                    Forbidden{"MemfdCreate", {"memfd"}}, Forbidden{"RaiseFdLimit", {"raise-limit"}},
-                    Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}},
-                    Forbidden{"FcntlSetOwnToParent", {"fcntl-setown"}},
-                    Forbidden{"FcntlSetOwnExToParent", {"fcntl-setown-ex"}},
-                    Forbidden{"FcntlSetSig", {"fcntl-setsig"}}, Forbidden{"FcntlAsync", {"fcntl-async"}},
-                    Forbidden{"FcntlLease", {"fcntl-lease"}}),
+    testing::Values(
+        Forbidden{"OpenEtcPasswd", {"open", "/etc/passwd"}},
+        Forbidden{"OpenProbeItsOwnFile", {"open", PRIVOTA_SANDBOX_PROBE}},
+        Forbidden{"OpenProcSelf", {"open", "/proc/self/maps"}},
+        Forbidden{"WriteTmp", {"write", "/tmp/privota-sandbox-escape"}},
+        Forbidden{"WriteIntoLibraries", {"write", "/usr/lib/privota-sandbox-escape"}},
+        Forbidden{"Socket", {"socket"}}, Forbidden{"UnixSocket", {"unix-socket"}},
+        Forbidden{"Connect", {"connect", "127.0.0.1:1"}}, Forbidden{"ExecBinTrue", {"exec", "/bin/true"}},
+        Forbidden{"ExecTheLoader", {"exec", "/lib64/ld-linux-x86-64.so.2"}},
+        Forbidden{"ExecAgainThroughTheLaunchersFd", {"reexec"}},
+        Forbidden{"ExecatTheLoaderByPath", {"execat", "/lib64/ld-linux-x86-64.so.2"}},
+        Forbidden{"ExecatLibcByPath", {"execat", "/usr/lib/x86_64-linux-gnu/libc.so.6"}},
+        Forbidden{"ExecatBinTrueByPath", {"execat", "/bin/true"}},
+        Forbidden{"ExecatItsOwnFile", {"execat", PRIVOTA_SANDBOX_PROBE}}, Forbidden{"Fork", {"fork"}},
+        Forbidden{"Clone3", {"thread-clone3"}}, Forbidden{"PtraceParent", {"ptrace"}},
+        Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
+        Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}}, Forbidden{"MemfdCreate", {"memfd"}},
+        Forbidden{"RaiseFdLimit", {"raise-limit"}},
+        Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}},
+        Forbidden{"FcntlSetOwnToParent", {"fcntl-setown"}},
+        Forbidden{"FcntlSetOwnExToParent", {"fcntl-setown-ex"}}, Forbidden{"FcntlSetSig", {"fcntl-setsig"}},
+        Forbidden{"FcntlAsync", {"fcntl-async"}}, Forbidden{"FcntlLease", {"fcntl-lease"}}),
     [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
+
+// Landlock alone (no seccomp) grants EXECUTE on the ELF interpreter only: libraries are read and mapped,
+// never executed.
+TEST(Sandbox, LandlockExecutesNoLibrary) {
+  SandboxPolicy policy;
+  policy.seccomp = false;
+  const ProbeRun run = run_probe({"execat", "/usr/lib/x86_64-linux-gnu/libc.so.6"}, policy);
+  EXPECT_TRUE(run.status.exited(kRefused)) << describe(run);
+  EXPECT_EQ(run.said, "refused errno=" + std::to_string(EACCES));
+}
+
+// The gate opens once: the exec that started the probe went through, the next one fails with ENOSYS.
+TEST(Sandbox, TheExecGateIsClosedAfterTheFirstExec) {
+  const ProbeRun run = run_probe({"execat", "/lib64/ld-linux-x86-64.so.2"});
+  EXPECT_TRUE(run.status.exited(kRefused)) << describe(run);
+  EXPECT_EQ(run.said, "refused errno=" + std::to_string(ENOSYS));
+}
 
 TEST(Sandbox, WriteAttemptLeavesNoFile) {
   const std::filesystem::path target = "/tmp/privota-sandbox-escape-check";

@@ -7,7 +7,9 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -78,6 +80,19 @@ uint64_t handled_fs_access(int abi) {
   return access;
 }
 
+Status add_path_rules(int ruleset, const char* const* paths, uint64_t access) {
+  for (const char* const* path = paths; path != nullptr && *path != nullptr; ++path) {
+    Fd parent(open(*path, O_PATH | O_CLOEXEC));
+    if (parent.get() < 0) continue;  // not on this distribution
+    landlock_path_beneath_attr rule{};
+    rule.allowed_access = access;
+    rule.parent_fd = parent.get();
+    if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
+      return Status::error(Code::kIoError, "landlock_add_rule failed", errno);
+  }
+  return Status::ok();
+}
+
 Status apply_landlock(const SandboxPolicy& policy) {
   const int abi = landlock_abi_version();
   if (abi < 1 && policy.allow_degraded) return Status::ok();  // check_kernel_support() said so
@@ -100,16 +115,11 @@ Status apply_landlock(const SandboxPolicy& policy) {
   if (ruleset.get() < 0) return Status::error(Code::kIoError, "landlock_create_ruleset failed", errno);
 
   // Library files only: no READ_DIR (the loader opens exact paths from ld.so.cache), no write of any kind.
-  const uint64_t library_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE;
-  for (const char* const* path = policy.library_paths; path != nullptr && *path != nullptr; ++path) {
-    Fd parent(open(*path, O_PATH | O_CLOEXEC));
-    if (parent.get() < 0) continue;  // not on this distribution
-    landlock_path_beneath_attr rule{};
-    rule.allowed_access = library_access;
-    rule.parent_fd = parent.get();
-    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
-      return Status::error(Code::kIoError, "landlock_add_rule failed", errno);
-  }
+  // Mapping a library PROT_EXEC needs only READ_FILE (landlock does not mediate mmap); EXECUTE is what
+  // execve checks, and only the ELF interpreter, which the kernel opens for the memfd's exec, needs it.
+  PRIVOTA_TRY(add_path_rules(ruleset.get(), policy.library_paths, LANDLOCK_ACCESS_FS_READ_FILE));
+  PRIVOTA_TRY(add_path_rules(ruleset.get(), policy.interpreter_paths,
+                             LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE));
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
     return Status::error(Code::kIoError, "landlock_restrict_self failed", errno);
   return Status::ok();
@@ -247,11 +257,13 @@ void add_fcntl_rules(Filter& filter) {
                SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
 }
 
-Status install(std::vector<sock_filter>& program) {
+// Installs the filter; with an exec to gate, returns the listener fd of its user notifications, else -1.
+Result<int> install(std::vector<sock_filter>& program, bool gate_exec) {
   const sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-    return Status::error(Code::kIoError, "installing the seccomp filter failed", errno);
-  return Status::ok();
+  const long rc =
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, gate_exec ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+  if (rc < 0) return Status::error(Code::kIoError, "installing the seccomp filter failed", errno);
+  return gate_exec ? static_cast<int>(rc) : -1;
 }
 
 Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
@@ -287,9 +299,11 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
   // The only privilege change allowed is giving one up.
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
 
-  // The one exec: the launcher's memfd, by fd. See sandbox.h for why it cannot be repeated.
+  // The one exec: the launcher's memfd, by fd. The filter cannot see the path, and the kernel ignores the
+  // fd for an absolute one, so the call goes to the launcher's exec gate (approve_one_exec), which lets
+  // exactly one through and then closes the gate: every later execveat fails with ENOSYS.
   if (policy.exec_fd >= 0)
-    filter.add(SCMP_ACT_ALLOW, SCMP_SYS(execveat),
+    filter.add(SCMP_ACT_NOTIFY, SCMP_SYS(execveat),
                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(policy.exec_fd)),
                SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
   return filter.compile();
@@ -346,7 +360,7 @@ Status drop_capabilities() {
   return Status::ok();
 }
 
-Status apply_sandbox(const SandboxPolicy& policy) {
+Result<int> apply_sandbox(const SandboxPolicy& policy) {
   if (policy.exec_fd >= 0 && static_cast<uint32_t>(policy.exec_fd) < policy.max_open_files)
     return Status::error(Code::kInvalidArgument, "exec_fd must be >= max_open_files", policy.exec_fd);
   // Landlock opens the library paths, so it goes before RLIMIT_NOFILE can get in the way; NO_NEW_PRIVS is
@@ -361,7 +375,36 @@ Status apply_sandbox(const SandboxPolicy& policy) {
   PRIVOTA_TRY(apply_rlimits(policy));
   PRIVOTA_TRY(drop_capabilities());
   // Last: from here on only the allow-list runs.
-  if (policy.seccomp) PRIVOTA_TRY(install(program));
+  if (!policy.seccomp) return -1;
+  return install(program, policy.exec_fd >= 0);
+}
+
+Status approve_one_exec(int listener, pid_t child, int exec_fd, int timeout_ms) {
+  pollfd ready{listener, POLLIN, 0};
+  int n;
+  do {
+    n = poll(&ready, 1, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::error(Code::kIoError, "poll on the exec gate failed", errno);
+  if (n == 0) return Status::error(Code::kTimeout, "the child did not exec in time");
+  if ((ready.revents & POLLIN) == 0) return Status::error(Code::kBadState, "the child ended before its exec");
+  seccomp_notif request{};
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0)
+    return Status::error(Code::kIoError, "reading the exec request failed", errno);
+  seccomp_notif_resp answer{};
+  answer.id = request.id;
+  const bool expected = request.pid == static_cast<uint32_t>(child) && request.data.nr == SYS_execveat &&
+                        request.data.args[0] == static_cast<uint64_t>(exec_fd) &&
+                        request.data.args[4] == AT_EMPTY_PATH;
+  // CONTINUE is safe here and only here: the caller is the launcher's own code in a child with one
+  // thread, before any instruction of the app ran, so the path it passes cannot change under us.
+  if (expected)
+    answer.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else
+    answer.error = -EPERM;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &answer) != 0)
+    return Status::error(Code::kIoError, "answering the exec request failed", errno);
+  if (!expected) return Status::error(Code::kBadState, "the child asked for another exec than its own");
   return Status::ok();
 }
 
