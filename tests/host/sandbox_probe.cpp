@@ -122,6 +122,21 @@ int run(const std::string& action, const char* arg) {
     char* const argv[] = {const_cast<char*>(arg), nullptr};
     return outcome(execve(arg, argv, environ));
   }
+  // Information about the host: whether a path exists, its mode and size, another process's limits.
+  if (action == "access") return outcome(access(arg, F_OK));
+  if (action == "faccessat2") return outcome(syscall(SYS_faccessat2, AT_FDCWD, arg, F_OK, 0));
+  if (action == "open-path") return outcome(open(arg, O_PATH | O_CLOEXEC));
+  if (action == "prlimit-parent") {
+    rlimit limit{};
+    return outcome(prlimit(getppid(), RLIMIT_NOFILE, nullptr, &limit));
+  }
+  if (action == "prlimit-self") {
+    rlimit limit{};
+    return outcome(prlimit(0, RLIMIT_NOFILE, nullptr, &limit));
+  }
+  // Its own stdout opened again through /proc: for a pipe that is a read end, and the app could take its
+  // own lines back before the device log sees them.
+  if (action == "reopen-stdout") return outcome(open("/proc/self/fd/1", O_RDONLY | O_CLOEXEC));
   if (action == "execat") {
     // The one execveat the filter lets through names the launcher's fd (100) with AT_EMPTY_PATH; an
     // absolute path makes the kernel ignore that fd and run the file the path names.

@@ -1,5 +1,6 @@
 #include "privota/host/sandbox.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -165,7 +166,12 @@ INSTANTIATE_TEST_SUITE_P(
         Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}},
         Forbidden{"FcntlSetOwnToParent", {"fcntl-setown"}},
         Forbidden{"FcntlSetOwnExToParent", {"fcntl-setown-ex"}}, Forbidden{"FcntlSetSig", {"fcntl-setsig"}},
-        Forbidden{"FcntlAsync", {"fcntl-async"}}, Forbidden{"FcntlLease", {"fcntl-lease"}}),
+        Forbidden{"FcntlAsync", {"fcntl-async"}}, Forbidden{"FcntlLease", {"fcntl-lease"}},
+        Forbidden{"AccessAKeyFile", {"access", "/etc/passwd"}},
+        Forbidden{"Faccessat2AKeyFile", {"faccessat2", "/etc/passwd"}},
+        Forbidden{"OpenPathAKeyFile", {"open-path", "/etc/passwd"}},
+        Forbidden{"OpenPathALibrary", {"open-path", "/etc/ld.so.cache"}},
+        Forbidden{"PrlimitOfTheParent", {"prlimit-parent"}}),
     [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
 
 // Landlock alone (no seccomp) grants EXECUTE on the ELF interpreter only: libraries are read and mapped,
@@ -238,6 +244,50 @@ TEST(Sandbox, AllocatingTenMegabytesWorks) {
 TEST(Sandbox, AllocatingPastTheAddressSpaceLimitFails) {
   const ProbeRun run = run_probe({"alloc", "300"});
   EXPECT_TRUE(refused(run) || run.status.kind == ExitStatus::Kind::kSignaled) << describe(run);
+}
+
+// stdout as the protected app gives it (a stream socket): opening it again through /proc fails, so the app
+// cannot read its own log lines back.
+TEST(Sandbox, StdoutCannotBeReadBackThroughProc) {
+  int out[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+  int channel[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), 0);
+  LaunchOptions options;
+  options.argv = {"sandbox_probe", "reopen-stdout"};
+  options.fds = {{out[1], 1}, {channel[1], kChannelFd}};
+  options.sandbox = SandboxPolicy{};
+  auto child = launch_from_memory(test::span_of(probe_image()), options);
+  close(out[1]);
+  close(channel[1]);
+  ASSERT_TRUE(child.is_ok()) << child.status().reason();
+  const auto status = child->wait(std::chrono::milliseconds(20000));
+  ASSERT_TRUE(status.is_ok());
+  EXPECT_TRUE(status->exited(kRefused));
+  close(out[0]);
+  close(channel[0]);
+}
+
+// A pipe could be reopened for reading through /proc/self/fd (landlock does not cover pipes): the launcher
+// gives a sandboxed app none.
+TEST(Sandbox, LauncherRefusesAPipeForASandboxedApp) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  LaunchOptions options;
+  options.argv = {"sandbox_probe", "exit", "0"};
+  options.fds = {{out[1], 1}};
+  options.sandbox = SandboxPolicy{};
+  auto child = launch_from_memory(test::span_of(probe_image()), options);
+  close(out[0]);
+  close(out[1]);
+  ASSERT_FALSE(child.is_ok());
+  EXPECT_EQ(child.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(std::string(child.status().reason()).find("pipe"), std::string::npos);
+}
+
+TEST(Sandbox, ItsOwnLimitsCanBeRead) {
+  const ProbeRun run = run_probe({"prlimit-self"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
 }
 
 TEST(Sandbox, SignalsToItselfWork) {

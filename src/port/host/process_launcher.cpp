@@ -8,6 +8,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -68,6 +69,13 @@ Status check_options(const LaunchOptions& options) {
     for (size_t j = 0; j < i; ++j)
       if (options.fds[j].target == m.target)
         return Status::error(Code::kDuplicate, "two fds mapped to the same target", static_cast<uint32_t>(i));
+    // Opening /proc/self/fd/N of a pipe gives a new end of it (landlock does not cover pipes): an app could
+    // read back what it writes to its log. A socket cannot be reopened that way.
+    struct stat info {};
+    if (options.sandbox && fstat(m.source, &info) == 0 && S_ISFIFO(info.st_mode))
+      return Status::error(Code::kInvalidArgument,
+                           "a sandboxed app gets sockets, not pipes (a pipe can be reopened through /proc)",
+                           static_cast<uint32_t>(i));
   }
   if (options.sandbox && options.sandbox->max_open_files > static_cast<uint32_t>(kExecFd))
     return Status::error(Code::kInvalidArgument, "sandbox max_open_files must not exceed the exec fd");

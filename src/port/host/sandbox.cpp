@@ -183,8 +183,6 @@ constexpr int kAllowed[] = {
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(close),
     SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
     SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
-    // the loader: probes /etc/ld.so.preload and friends
-    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
     // process start-up (glibc, libstdc++)
     SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
     SCMP_SYS(getrandom),
@@ -203,39 +201,22 @@ constexpr int kAllowed[] = {
 
 // Refused with EPERM rather than a kill, so an intruder (and our tests) can see each attempt fail and the
 // protected app's log names it. Anything not listed here or above kills the process.
-constexpr int kRefused[] = {SCMP_SYS(open),
-                            SCMP_SYS(creat),
-                            SCMP_SYS(socket),
-                            SCMP_SYS(socketpair),
-                            SCMP_SYS(connect),
-                            SCMP_SYS(bind),
-                            SCMP_SYS(listen),
-                            SCMP_SYS(accept),
-                            SCMP_SYS(accept4),
-                            SCMP_SYS(execve),
-                            SCMP_SYS(ptrace),
-                            SCMP_SYS(fork),
-                            SCMP_SYS(vfork),
-                            SCMP_SYS(clone),
-                            SCMP_SYS(mount),
-                            SCMP_SYS(umount2),
-                            SCMP_SYS(unshare),
-                            SCMP_SYS(setns),
-                            SCMP_SYS(pivot_root),
-                            SCMP_SYS(chroot),
-                            SCMP_SYS(process_vm_readv),
-                            SCMP_SYS(process_vm_writev),
-                            SCMP_SYS(personality),
-                            SCMP_SYS(memfd_create),
-                            SCMP_SYS(setrlimit),
-                            SCMP_SYS(setuid),
-                            SCMP_SYS(setgid),
-                            SCMP_SYS(capset)};
+constexpr int kRefused[] = {
+    SCMP_SYS(open), SCMP_SYS(creat), SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
+    SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(execve), SCMP_SYS(ptrace),
+    SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone), SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(unshare),
+    SCMP_SYS(setns), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(process_vm_readv),
+    SCMP_SYS(process_vm_writev), SCMP_SYS(personality), SCMP_SYS(memfd_create), SCMP_SYS(setrlimit),
+    // whether a host path exists (key files included); the loader's probe of
+    // /etc/ld.so.preload takes any failure as "none"
+    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(setuid), SCMP_SYS(setgid),
+    SCMP_SYS(capset)};
 
-// O_TMPFILE includes O_DIRECTORY; only its own bit says "create".
+// O_TMPFILE includes O_DIRECTORY; only its own bit says "create". O_PATH is refused too: landlock does not
+// check an O_PATH open, which would let the app probe any host path (and fstat it: size, mode, owner).
 constexpr uint64_t kTmpFile = O_TMPFILE & ~O_DIRECTORY;
-constexpr uint64_t kOpenWriteFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile};
-constexpr uint64_t kOpenWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile;
+constexpr uint64_t kOpenRefusedFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile, O_PATH};
+constexpr uint64_t kOpenRefusedFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile | O_PATH;
 
 // fcntl commands a program needs on the fds it holds (libc, the loader, the SDK): flags, close-on-exec,
 // copies (bounded by RLIMIT_NOFILE). Every other command is refused: F_SETOWN/F_SETOWN_EX/F_SETSIG with
@@ -279,8 +260,8 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
 
   // The loader runs after this filter is in place, so opening is allowed read-only; landlock confines the
   // paths to the libraries. Any write-ish flag is refused.
-  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kOpenWriteFlags, 0));
-  for (uint64_t flag : kOpenWriteFlagList)
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kOpenRefusedFlags, 0));
+  for (uint64_t flag : kOpenRefusedFlagList)
     filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag));
 
   // Signals only to itself (abort() and raise() use tgkill on their own pid).
@@ -293,8 +274,10 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
   for (int nr : {SCMP_SYS(kill), SCMP_SYS(tgkill), SCMP_SYS(tkill)})
     filter.add(SCMP_ACT_ERRNO(EPERM), nr, SCMP_A0(SCMP_CMP_NE, self));
 
-  // glibc reads RLIMIT_STACK at start-up: reading any limit is fine, setting none is.
-  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
+  // glibc reads RLIMIT_STACK at start-up: reading its own limits (pid 0) is fine; setting none is, and
+  // reading another process's limits tells what runs on the host.
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
+  filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), SCMP_A0(SCMP_CMP_NE, 0));
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
   // The only privilege change allowed is giving one up.
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
