@@ -189,6 +189,25 @@ TEST_F(CurlTransportNginx, RefusesAServerCertificateFromAnotherCa) {
   EXPECT_EQ(f.status.code(), Code::kUntrusted) << f.status.reason() << " " << f.status.detail();
 }
 
+// A certificate from the right CA outside its dates is named as such, not as an unknown CA.
+TEST_F(CurlTransportNginx, NamesAnExpiredOrNotYetValidCertificate) {
+  const struct {
+    std::filesystem::path certificate;
+    const char* reason;
+  } rows[] = {{pki_.expired_pem, "expired"}, {pki_.future_pem, "not valid yet"}};
+  for (const auto& row : rows) {
+    NginxServer::Options options;
+    options.certificate = row.certificate;
+    NginxServer nginx(docroot_.path(), options);
+    CurlTransport transport(trusting(pki_.ca_text()));
+    const Fetched f = fetch(transport, nginx.url("image.bin"));
+    EXPECT_FALSE(f.opened);
+    EXPECT_EQ(f.status.code(), Code::kUntrusted) << f.status.reason();
+    EXPECT_NE(std::string(f.status.reason()).find(row.reason), std::string::npos)
+        << row.reason << " not in: " << f.status.reason();
+  }
+}
+
 TEST_F(CurlTransportNginx, TrustsNothingWithoutAConfiguredCa) {
   NginxServer nginx(docroot_.path());
   for (const std::string& ca : {std::string(), std::string("not a certificate")}) {
@@ -201,7 +220,7 @@ TEST_F(CurlTransportNginx, TrustsNothingWithoutAConfiguredCa) {
 }
 
 TEST_F(CurlTransportNginx, RefusesACertificateForAnotherHost) {
-  NginxServer nginx(docroot_.path(), {.second_address = true});
+  NginxServer nginx(docroot_.path(), {.second_address = true, .certificate = {}});
   CurlTransport transport(trusting(pki_.ca_text()));
   EXPECT_TRUE(fetch(transport, nginx.url_on("127.0.0.1", "image.bin")).status.is_ok());
   const Fetched f = fetch(transport, nginx.url_on("127.0.0.2", "image.bin"));  // same server, not in the SAN

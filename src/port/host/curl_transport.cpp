@@ -22,6 +22,9 @@ void init_curl_once() {
 }
 
 constexpr long kCurlNotVerified = 1;
+// OpenSSL's X509_V_ERR_* (include/openssl/x509_vfy.h): a certificate outside its validity dates.
+constexpr long kOpenSslCertNotYetValid = 9;
+constexpr long kOpenSslCertHasExpired = 10;
 constexpr long kOpenSslHostnameMismatch = 62;
 constexpr long kOpenSslIpAddressMismatch = 64;
 
@@ -269,6 +272,14 @@ Status CurlTransport::transfer_error() const {
       // host name is checked after the handshake, by libcurl, before it stores the (good) chain result, so
       // then the value is still its "not verified" placeholder !X509_V_OK == 1 (7.88 lib/vtls/openssl.c);
       // a name checked by OpenSSL itself fails with X509_V_ERR_HOSTNAME_MISMATCH 62 or _IP_ADDRESS_ 64.
+      // The dates are checked with the chain: a certificate from the right CA but outside its dates is
+      // named as such (a wrong clock or a server that forgot to renew), not as an unknown CA.
+      if (verify == kOpenSslCertHasExpired)
+        return Status::error(Code::kUntrusted, "server certificate has expired",
+                             static_cast<uint32_t>(verify));
+      if (verify == kOpenSslCertNotYetValid)
+        return Status::error(Code::kUntrusted, "server certificate is not valid yet (check the clock)",
+                             static_cast<uint32_t>(verify));
       if (verify > kCurlNotVerified && verify != kOpenSslHostnameMismatch &&
           verify != kOpenSslIpAddressMismatch)
         return Status::error(Code::kUntrusted, "server certificate does not chain to the configured CA",
