@@ -283,6 +283,7 @@ TEST(CurlTransportNetwork, AServerThatNeverHandshakesTimesOutAfterTheConnectTime
   const double took = seconds_since(start);
   ::close(fd);
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("connect timeout"), std::string::npos) << f.status.reason();
   EXPECT_GT(took, 0.4);
   EXPECT_LT(took, 2.0);
 }
@@ -325,6 +326,7 @@ TEST_F(CurlTransportHostile, AStalledBodyTimesOutAfterTheStallTimeout) {
   EXPECT_TRUE(f.opened);
   EXPECT_EQ(f.body.size(), 100u);
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("stall timeout"), std::string::npos) << f.status.reason();
   EXPECT_GT(took, 0.9);
   EXPECT_LT(took, 3.0);
 }
@@ -341,6 +343,23 @@ TEST_F(CurlTransportHostile, AServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
   EXPECT_GT(took, 0.4);
   EXPECT_LT(took, 2.5);  // connect timeout + stall timeout at most, with slack
+}
+
+// TLS completes, then nothing: the connect timeout is over (the connection is up), and the stall timeout
+// alone runs from there; the reason says it was the stall timeout, waiting for the response head.
+TEST_F(CurlTransportHostile, ASilentServerGetsTheStallTimeoutOnlyAfterConnecting) {
+  CurlTransportOptions options = trusting(TestPki::get().ca_text());
+  options.connect_timeout_ms = 4000;
+  options.stall_timeout_ms = 500;
+  CurlTransport transport(options);
+  const auto start = Clock::now();
+  const Fetched f = fetch(transport, server_.url("silent-head"));
+  const double took = seconds_since(start);
+  EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("stall timeout"), std::string::npos) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("response head"), std::string::npos) << f.status.reason();
+  EXPECT_GT(took, 0.45);
+  EXPECT_LT(took, 2.5);  // not connect + stall (4.5 s)
 }
 
 TEST_F(CurlTransportHostile, KeepsHeadersThatFitAndDropsOrFlagsLongerOnes) {

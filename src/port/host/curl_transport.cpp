@@ -219,9 +219,22 @@ void CurlTransport::close() {
   begin_ = end_ = 0;
 }
 
+bool CurlTransport::request_sent() const {
+  // libcurl stamps PRETRANSFER once the connection (TCP, TLS) is up and the request goes out, also on a
+  // reused connection; until then its own connect timeout runs.
+  curl_off_t pretransfer = 0;
+  return curl_easy_getinfo(easy_, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK && pretransfer > 0;
+}
+
+// Each timeout is what its name says: connect_timeout_ms until the connection is up (libcurl's
+// CURLOPT_CONNECTTIMEOUT_MS, reported by transfer_error()); from then on stall_timeout_ms without a byte,
+// the response head included.
 template <typename Ready>
 Status CurlTransport::pump(Ready ready) {
-  uint64_t deadline = now_ms() + options_.stall_timeout_ms + (got_byte_ ? 0 : options_.connect_timeout_ms);
+  const uint64_t start = now_ms();
+  bool connected = got_byte_ || request_sent();
+  // Before the connection is up, a backstop only: libcurl's connect timeout fires first.
+  uint64_t deadline = start + options_.stall_timeout_ms + (connected ? 0 : options_.connect_timeout_ms);
   for (;;) {
     got_byte_now_ = false;
     int running = 0;
@@ -236,9 +249,17 @@ Status CurlTransport::pump(Ready ready) {
     }
     if (ready() || done_) return Status::ok();
     const uint64_t now = now_ms();
+    if (!connected && request_sent()) {
+      connected = true;
+      deadline = now + options_.stall_timeout_ms;
+    }
     if (got_byte_now_) deadline = now + options_.stall_timeout_ms;
-    if (now >= deadline)
+    if (now >= deadline) {
+      if (!connected) return Status::error(Code::kTimeout, "no connection within the connect timeout");
+      if (!got_byte_)
+        return Status::error(Code::kTimeout, "connected, but no response head within the stall timeout");
       return Status::error(Code::kTimeout, "no byte from the server within the stall timeout");
+    }
     const int wait_ms = static_cast<int>(std::min<uint64_t>(deadline - now, 1000));
     if (curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr) != CURLM_OK)
       return Status::error(Code::kIoError, "libcurl multi interface failed");
