@@ -189,6 +189,9 @@ void OtaService::run(Request r, uint32_t id) {
     c.config.max_attempts = s_.config->ota.max_attempts;
     c.config.first_backoff_ms = s_.config->ota.first_backoff_ms;
     c.config.max_redirects = s_.config->ota.max_redirects;
+    c.config.low_speed_bytes = s_.config->ota.low_speed_bytes;
+    c.config.low_speed_window_ms = s_.config->ota.low_speed_window_ms;
+    c.config.job_deadline_ms = s_.config->ota.job_deadline_ms;
     job = std::make_unique<OtaJob>(c);
     outcome = r.url.empty() ? job->resume_from_journal() : job->start({r.url.data(), r.url.size()});
     if (outcome.is_ok()) {

@@ -429,6 +429,66 @@ TEST(OtaJob, BacksOffDoublingInSlicesOfAtMost100Ms) {
     EXPECT_LE(slice, 100u);
 }
 
+// A server that drips (10 bytes a second) stays under any stall timeout; the low-speed limit ends each
+// attempt after one window, and the job fails with its own code once the attempts are used up.
+TEST(OtaJob, FailsWhenTheServerSendsBelowTheLowSpeedLimit) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 4096;
+  rig.config.low_speed_window_ms = 10000;
+  rig.config.job_deadline_ms = 0;
+  rig.config.max_attempts = 2;
+  rig.transport.max_chunk = 10;
+  rig.transport.ms_per_read = 1000;
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kTooSlow) << status.reason();
+  EXPECT_EQ(rig.last.attempts, 2u);
+  EXPECT_LE(rig.last.bytes_received, 2u * 11 * 10);  // one window (and the read that ended it) each
+  EXPECT_FALSE(rig.selected_new());
+  EXPECT_EQ(rig.booted_version(), "1.0.0");
+}
+
+TEST(OtaJob, AServerAboveTheLowSpeedLimitIsNotTooSlow) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 4096;
+  rig.config.low_speed_window_ms = 10000;
+  rig.transport.max_chunk = 3000;
+  rig.transport.ms_per_read = 1000;  // 1.5 KB/s on average: 15 KB per window
+  ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
+  EXPECT_TRUE(rig.selected_new());
+}
+
+// Fast enough for the low-speed limit, but the whole job takes longer than its deadline: final at once.
+TEST(OtaJob, FailsAtTheJobDeadline) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 0;
+  rig.config.job_deadline_ms = 60000;
+  rig.transport.max_chunk = 20;  // 60 reads: at most 1200 bytes, far from a whole image
+  rig.transport.ms_per_read = 1000;
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kJobDeadline) << status.reason();
+  EXPECT_EQ(rig.last.attempts, 1u);
+  EXPECT_LE(rig.clock.now, 61000u);
+  EXPECT_FALSE(rig.selected_new());
+}
+
+// The deadline also ends a job that only retries: it is checked during the backoff.
+TEST(OtaJob, TheDeadlineEndsRetriesToo) {
+  JobRig rig;
+  rig.config.job_deadline_ms = 3000;
+  rig.config.max_attempts = 100;
+  rig.config.first_backoff_ms = 1000;
+  rig.config.max_backoff_ms = 1000;
+  rig.transport.handler = [](const Request&, size_t) {
+    Reply reply;
+    reply.open_error = Status::error(Code::kNetwork, "connection refused");
+    return reply;
+  };
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kJobDeadline) << status.reason();
+  EXPECT_LE(rig.last.attempts, 4u);
+  EXPECT_LE(rig.clock.now, 3100u);
+}
+
 TEST(OtaJob, CancelMidDownloadStopsAndClosesTheJournal) {
   JobRig rig;
   rig.observer.cancel_when = [](const JobProgress& p) { return p.bytes_done > 9000; };

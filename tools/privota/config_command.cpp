@@ -26,6 +26,7 @@ struct ConfigOptions {
   bool no_secure_boot = false, allow_http = false, force = false, allow_degraded_sandbox = false;
   uint32_t confirm_timeout_ms = 10000, crash_loop_limit = 3, max_url_length = 256;
   uint32_t connect_timeout_ms = 5000, stall_timeout_ms = 10000, max_attempts = 4;
+  uint32_t low_speed_bytes = 4096, low_speed_window_ms = 30000, job_deadline_ms = 30 * 60 * 1000;
 };
 
 std::string hex(const std::array<uint8_t, 32>& bytes) {
@@ -56,7 +57,10 @@ void write_config(const ConfigOptions& o) {
                         {"max_url_length", o.max_url_length},
                         {"connect_timeout_ms", o.connect_timeout_ms},
                         {"stall_timeout_ms", o.stall_timeout_ms},
-                        {"max_attempts", o.max_attempts}};
+                        {"max_attempts", o.max_attempts},
+                        {"low_speed_bytes", o.low_speed_bytes},
+                        {"low_speed_window_ms", o.low_speed_window_ms},
+                        {"job_deadline_ms", o.job_deadline_ms}};
   if (!o.tls_ca.empty()) ota["tls_ca"] = relative_to_output(o.tls_ca, o.out);
   const nlohmann::json j = {
       {"chip", o.chip},
@@ -119,6 +123,14 @@ void add_config_commands(CLI::App& app) {
   cmd->add_option("--stall-timeout-ms", o->stall_timeout_ms, "OTA: no data for this long fails the transfer")
       ->capture_default_str();
   cmd->add_option("--max-attempts", o->max_attempts, "OTA: transfers tried before the job fails")
+      ->capture_default_str();
+  cmd->add_option("--low-speed-bytes", o->low_speed_bytes,
+                  "OTA: fewer bytes than this in --low-speed-window-ms fails the transfer (too_slow); 0: off")
+      ->capture_default_str();
+  cmd->add_option("--low-speed-window-ms", o->low_speed_window_ms, "OTA: the window of the low-speed limit")
+      ->capture_default_str();
+  cmd->add_option("--job-deadline-ms", o->job_deadline_ms,
+                  "OTA: a job still running after this fails (job_deadline); 0: no deadline")
       ->capture_default_str();
   cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] { write_config(*o); });

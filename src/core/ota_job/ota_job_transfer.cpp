@@ -123,6 +123,8 @@ Status OtaJob::accept_tail(uint32_t from) {
 
 Status OtaJob::receive_body() {
   set_state(JobState::kDownloading);
+  window_start_ms_ = c_.clock->now_ms();
+  window_bytes_ = 0;
   const uint32_t announced = response_.has_content_length ? response_.content_length : UINT32_MAX;
   while (true) {
     if (c_.observer->cancel_requested()) return Status::error(Code::kCancelled, "cancelled by the user app");
@@ -139,6 +141,7 @@ Status OtaJob::receive_body() {
     report();  // received, not yet written: what a power cut while writing it would cost
     PRIVOTA_TRY(consume(n));
     report();
+    PRIVOTA_TRY(check_pace(n));
   }
   if (response_.has_content_length && body_received_ < announced)
     return Status::error(Code::kTruncated, "the body ended before Content-Length", body_received_);

@@ -123,7 +123,8 @@ void parse_user_app(const json& j, const std::filesystem::path& base, UserAppCon
 void parse_ota(const json& j, const std::filesystem::path& base, OtaConfig& out) {
   only_keys(j, "ota",
             {"tls_ca", "tls_ca_pem", "allowed_hosts", "allowed_ports", "allow_http", "max_url_length",
-             "connect_timeout_ms", "stall_timeout_ms", "max_attempts", "first_backoff_ms", "max_redirects"});
+             "connect_timeout_ms", "stall_timeout_ms", "max_attempts", "first_backoff_ms", "max_redirects",
+             "low_speed_bytes", "low_speed_window_ms", "job_deadline_ms"});
   out.tls_ca_pem = pem(j, "tls_ca", base, "ota");
   take(j, "allowed_hosts", out.allowed_hosts, "ota");
   std::vector<uint32_t> ports;
@@ -139,6 +140,11 @@ void parse_ota(const json& j, const std::filesystem::path& base, OtaConfig& out)
   take_u32(j, "max_attempts", out.max_attempts, "ota");
   take_u32(j, "first_backoff_ms", out.first_backoff_ms, "ota");
   take_u32(j, "max_redirects", out.max_redirects, "ota");
+  take_u32(j, "low_speed_bytes", out.low_speed_bytes, "ota");
+  take_u32(j, "low_speed_window_ms", out.low_speed_window_ms, "ota");
+  take_u32(j, "job_deadline_ms", out.job_deadline_ms, "ota");
+  if ((out.low_speed_bytes == 0) != (out.low_speed_window_ms == 0))
+    throw ConfigError("ota.low_speed_bytes and ota.low_speed_window_ms are both 0 (no limit) or both set");
   if (out.max_attempts == 0) throw ConfigError("ota.max_attempts must be at least 1");
   if (out.max_url_length == 0 || out.max_url_length > 479)
     throw ConfigError("ota.max_url_length must be 1..479 (what one system-call frame carries)");
@@ -193,7 +199,10 @@ std::string DeviceConfig::to_json() const {
         {"stall_timeout_ms", ota.stall_timeout_ms},
         {"max_attempts", ota.max_attempts},
         {"first_backoff_ms", ota.first_backoff_ms},
-        {"max_redirects", ota.max_redirects}}},
+        {"max_redirects", ota.max_redirects},
+        {"low_speed_bytes", ota.low_speed_bytes},
+        {"low_speed_window_ms", ota.low_speed_window_ms},
+        {"job_deadline_ms", ota.job_deadline_ms}}},
       {"protected_update_url", protected_update_url},
   };
   return j.dump();

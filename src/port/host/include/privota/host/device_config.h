@@ -10,7 +10,8 @@
 //                  "memory_mib": 256, "cpu_seconds": 60, "sandbox": {"allow_degraded": false}},
 //     "ota": {"tls_ca": "tls/ca.pem", "allowed_hosts": ["127.0.0.1"], "allowed_ports": [8443],
 //             "allow_http": false, "max_url_length": 256, "connect_timeout_ms": 5000,
-//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3}
+//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3,
+//             "low_speed_bytes": 4096, "low_speed_window_ms": 30000, "job_deadline_ms": 1800000}
 //   }
 // Unknown keys are errors (a typo must not silently weaken a policy). The bootloader hands the protected app
 // the resolved form (to_json(): the PEM texts inline as "ca_cert_pem"/"tls_ca_pem"), so the protected app
@@ -59,6 +60,11 @@ struct OtaConfig {
   uint32_t max_attempts = 4;
   uint32_t first_backoff_ms = 250;
   uint32_t max_redirects = 3;
+  // Fewer than low_speed_bytes in low_speed_window_ms fails the transfer (too_slow); the whole job within
+  // job_deadline_ms (job_deadline). 0 turns each off. See OtaJobConfig.
+  uint32_t low_speed_bytes = 4096;
+  uint32_t low_speed_window_ms = 30000;
+  uint32_t job_deadline_ms = 30 * 60 * 1000;
 };
 
 struct DeviceConfig {
