@@ -18,7 +18,8 @@
 // - Resume: the journal (ota_journal.h) records the URL, the validator and the committed sectors. A retry,
 //   a reboot or a power cut continues with "Range: bytes=N-" and "If-Range: <validator>" from the last
 //   committed 4 KiB sector, so at most one sector (plus what was in flight) is downloaded twice. A 200
-//   instead of a matching 206 means the file changed: the job starts over from zero.
+//   instead of a matching 206 means the file changed: the job starts over from zero. So does a 206 for
+//   another range than asked, within the same attempt (asking again from zero at once).
 // - Low-speed limit and deadline (config): a transfer slower than low_speed_bytes per low_speed_window_ms
 //   fails with kTooSlow (retried); the job fails with kJobDeadline (final) once it has run job_deadline_ms.
 // - Cancel: polled between chunks and during backoff.
@@ -141,6 +142,7 @@ class OtaJob {
   Status open_following_redirects(uint32_t from);
   Status accept_response(uint32_t from);
   Status accept_whole_file();
+  bool is_our_tail(uint32_t from) const;
   Status accept_tail(uint32_t from);
   Status receive_body();
   size_t to_sector_end() const;  // bytes from the write position to the end of its 4 KiB sector

@@ -126,6 +126,25 @@ TEST(OtaJob, StartsOverWhenAPartialAnswerDoesNotMatchTheRange) {
   ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
   ASSERT_EQ(rig.transport.requests.size(), 3u);
   EXPECT_EQ(rig.transport.requests[2].range_start, 0u);
+  // Starting over is not a failed attempt: the second attempt asked again from zero at once.
+  EXPECT_EQ(rig.last.attempts, 2u);
+  EXPECT_TRUE(rig.clock.sleeps.size() <= 3u);  // one backoff (250 ms in slices of 100), not two
+  EXPECT_TRUE(rig.selected_new());
+}
+
+// With two attempts in all, a wrong 206 after a cut still ends in the new image.
+TEST(OtaJob, AWrongPartialAnswerUsesUpNoAttempt) {
+  JobRig rig;
+  rig.config.max_attempts = 2;
+  const std::vector<uint8_t>& file = new_image();
+  rig.transport.handler = [&](const Request& r, size_t i) {
+    if (i == 0) return cut_at(10000, Code::kNetwork, file, "\"v2\"", r);
+    Reply reply = serve_file(file, "\"v2\"", r);
+    if (i == 1) reply.head.range_total += 4096;  // another file's length
+    return reply;
+  };
+  ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
+  EXPECT_EQ(rig.last.attempts, 2u);
   EXPECT_TRUE(rig.selected_new());
 }
 

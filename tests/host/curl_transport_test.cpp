@@ -310,6 +310,27 @@ TEST_F(CurlTransportHostile, ABodyCutShortIsTruncatedAfterWhatArrived) {
   }
 }
 
+// docs/ota-service.md: a body longer than its Content-Length fails at once, whatever arrives after it.
+TEST_F(CurlTransportHostile, MoreBodyThanContentLengthFails) {
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched f = fetch(transport, server_.url("longer"));
+  EXPECT_TRUE(f.opened);
+  EXPECT_LE(f.body.size(), 10000u);
+  EXPECT_EQ(f.status.code(), Code::kTrailingData) << f.status.reason();
+}
+
+// Only identity is asked for, and anything else is refused: the bytes written to flash are the file's.
+TEST_F(CurlTransportHostile, AsksForIdentityAndRefusesAnyOtherContentEncoding) {
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched asked = fetch(transport, server_.url("accept-encoding"));
+  ASSERT_TRUE(asked.status.is_ok()) << asked.status.reason();
+  EXPECT_EQ(std::string(asked.body.begin(), asked.body.end()), "identity");
+  const Fetched gzip = fetch(transport, server_.url("gzip"));
+  EXPECT_FALSE(gzip.opened);
+  EXPECT_EQ(gzip.status.code(), Code::kUnsupported) << gzip.status.reason();
+  EXPECT_NE(std::string(gzip.status.reason()).find("Content-Encoding"), std::string::npos);
+}
+
 TEST_F(CurlTransportHostile, AResetIsANetworkError) {
   CurlTransport transport(trusting(TestPki::get().ca_text()));
   const Fetched f = fetch(transport, server_.url("reset"));

@@ -77,6 +77,9 @@ class CurlTransport final : public Transport {
   bool paused_ = false;
   bool chunk_too_large_ = false;
   bool done_ = false;
+  bool encoded_ = false;        // a Content-Encoding other than identity
+  bool trailing_ = false;       // more body than Content-Length arrived
+  uint32_t body_bytes_ = 0;     // of this response, as counted against Content-Length
   CURLcode result_ = CURLE_OK;  // once done_
 
   std::vector<uint8_t> buffer_;
