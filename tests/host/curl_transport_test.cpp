@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "https_server.h"
@@ -286,6 +287,34 @@ TEST(CurlTransportNetwork, AServerThatNeverHandshakesTimesOutAfterTheConnectTime
   EXPECT_NE(std::string(f.status.reason()).find("connect timeout"), std::string::npos) << f.status.reason();
   EXPECT_GT(took, 0.4);
   EXPECT_LT(took, 2.0);
+}
+
+// docs/ota-service.md's tls_error row: a handshake that fails for another reason than the certificate. Here
+// the "server" answers the ClientHello with plain HTTP.
+TEST(CurlTransportNetwork, AHandshakeThatFailsIsATlsError) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  std::thread server([fd] {
+    const int client = accept(fd, nullptr, nullptr);
+    if (client < 0) return;
+    char hello[512];
+    [[maybe_unused]] const ssize_t got = recv(client, hello, sizeof hello, 0);
+    const char answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    [[maybe_unused]] const ssize_t sent = send(client, answer, sizeof answer - 1, MSG_NOSIGNAL);
+    ::close(client);
+  });
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched f = fetch(transport, "https://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/x");
+  server.join();
+  ::close(fd);
+  EXPECT_FALSE(f.opened);
+  EXPECT_EQ(f.status.code(), Code::kTlsError) << f.status.reason() << " " << f.status.detail();
 }
 
 // The fault-injecting server, with file.bin (48 KiB) for resume.
