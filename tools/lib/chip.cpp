@@ -11,7 +11,7 @@ constexpr std::array kChips = {
     ChipInfo{ChipId::kEsp32, "esp32", 399},     ChipInfo{ChipId::kEsp32S2, "esp32s2", 99},
     ChipInfo{ChipId::kEsp32C3, "esp32c3", 199}, ChipInfo{ChipId::kEsp32S3, "esp32s3", 99},
     ChipInfo{ChipId::kEsp32C2, "esp32c2", 199}, ChipInfo{ChipId::kEsp32C6, "esp32c6", 99},
-    ChipInfo{ChipId::kEsp32H2, "esp32h2", 99},
+    ChipInfo{ChipId::kEsp32H2, "esp32h2", 99},  ChipInfo{ChipId::kQemuRv32, "qemu-rv32", 99},
 };
 
 }  // namespace
