@@ -18,7 +18,7 @@ namespace {
 
 constexpr uint32_t kNoBootableApp = 2;
 
-// mbedTLS's heap: an RSA-3072 verification needs about 6 KiB (docs/rv32.md).
+// mbedTLS's heap (RSA-3072 and P-256 verification); its peak is not measured yet (docs/rv32.md).
 alignas(8) uint8_t crypto_heap[16 * 1024];
 alignas(8) uint8_t scratch[kSignatureSectorSize];
 

@@ -4,6 +4,11 @@
 
 #include "privota/rv32/memory_map.h"
 
+extern "C" {
+// Written by start.S before .bss matters (it lives in .data).
+uint32_t privota_rv32_boot_arg = 0xFFFFFFFF;
+}
+
 namespace privota::rv32 {
 namespace {
 
@@ -67,6 +72,10 @@ uint64_t mtime() {
     low = time[0];
   } while (time[1] != high);
   return (uint64_t{high} << 32) | low;
+}
+
+uint32_t boot_arg() {
+  return privota_rv32_boot_arg;
 }
 
 }  // namespace privota::rv32

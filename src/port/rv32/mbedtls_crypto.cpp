@@ -53,16 +53,6 @@ void init_crypto_heap(uint8_t* buffer, size_t size) {
   mbedtls_memory_buffer_alloc_init(buffer, size);
 }
 
-size_t crypto_heap_peak() {
-  size_t used = 0;
-  size_t blocks = 0;
-#if defined(MBEDTLS_MEMORY_DEBUG)
-  mbedtls_memory_buffer_alloc_max_get(&used, &blocks);
-#endif
-  (void)blocks;
-  return used;
-}
-
 // With valid contexts and buffers these calls cannot fail (they report only accelerator errors, and this
 // build has none), which is why the interface returns void.
 MbedSha256::MbedSha256() {

@@ -1,7 +1,8 @@
 /* Reset entry and M-mode trap entry shared by the bootloader and the protected firmware.
  *
  * _start: the image is already where it runs (QEMU loaded the bootloader; the bootloader loaded the
- * firmware's segments), so only .bss is cleared before the C++ constructors and main().
+ * firmware's segments), so only .bss is cleared before the C++ constructors and main(). What the previous
+ * stage passed in a0 is kept in privota_rv32_boot_arg (machine.h).
  *
  * Traps: mscratch is 0 while the hart runs in M-mode and holds the M-mode stack pointer while it runs in
  * U-mode, so a trap from U-mode never trusts the user's sp. The handler gets a TrapFrame (machine.h) and
@@ -13,6 +14,7 @@
   .section .text.start, "ax"
   .globl _start
 _start:
+  mv s0, a0
   csrw mie, zero
   csrw mscratch, zero
   la t0, privota_trap_entry
@@ -30,6 +32,8 @@ _start:
   addi t0, t0, 4
   j 1b
 2:
+  la t0, privota_rv32_boot_arg
+  sw s0, 0(t0)
   call privota_rv32_run_constructors
   call main
 3:

@@ -15,6 +15,8 @@ struct TrapFrame {
   uint32_t mstatus;
 };
 
+static_assert(sizeof(TrapFrame) == 36 * 4, "start.S saves FRAME_WORDS = 36 words");
+
 namespace reg {
 constexpr int kRa = 1, kSp = 2, kA0 = 10, kA1 = 11, kA2 = 12, kA7 = 17;
 }
@@ -37,5 +39,8 @@ const char* cause_name(uint32_t mcause);
 [[noreturn]] void halt();
 
 uint64_t mtime();
+
+// What the previous boot stage passed in a0 (the bootloader: the ota slot it booted).
+uint32_t boot_arg();
 
 }  // namespace privota::rv32

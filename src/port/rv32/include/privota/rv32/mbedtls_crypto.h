@@ -14,8 +14,6 @@ namespace privota::rv32 {
 
 // Hands mbedTLS its heap: a static buffer of the program's. Call once before any other crypto call.
 void init_crypto_heap(uint8_t* buffer, size_t size);
-// The most heap mbedTLS held at once so far (bytes), for the RAM report.
-size_t crypto_heap_peak();
 
 class MbedSha256 final : public Sha256 {
  public:

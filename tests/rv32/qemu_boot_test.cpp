@@ -1,0 +1,126 @@
+// The rv32 device boots in QEMU's virt machine (docs/rv32.md): the bootloader verifies the protected
+// firmware with Secure Boot v2 and jumps to it; the firmware verifies the user app with its certificate,
+// starts it in U-mode behind PMP and serves its ecall system calls. A damaged protected image is refused
+// (the other slot boots), and a user app touching protected RAM is caught. Each test runs on its own copy of
+// build/device-rv32/flash.bin.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "privota/host/file_flash.h"
+#include "privota/host/mbedtls_digest.h"
+#include "privota/partition_table.h"
+#include "test_support.h"
+
+namespace privota {
+namespace {
+
+namespace fs = std::filesystem;
+
+const fs::path kDeviceDir = PRIVOTA_RV32_DEVICE_DIR;
+
+class Rv32Device : public testing::Test {
+ protected:
+  void SetUp() override { fs::copy_file(kDeviceDir / "flash.bin", flash_); }
+
+  // Powers the machine on until the firmware powers it off (or 60 s pass: a hang is a failure too).
+  test::CommandResult boot() {
+    const std::string command =
+        std::string("timeout 60 ") + PRIVOTA_QEMU_RV32 +
+        " -M virt -display none -serial stdio -monitor none -bios none -kernel " + PRIVOTA_RV32_BOOTLOADER +
+        " -device loader,file=" + (kDeviceDir / "efuse.bin").string() +
+        ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false" +
+        " -drive file=" + flash_.string() +
+        ",if=none,format=raw,id=flash -device virtio-blk-device,drive=flash -nic none";
+    return test::run_command(command + " </dev/null");
+  }
+
+  uint32_t partition_offset(const char* name) {
+    Result<host::FileFlash> flash = host::FileFlash::open(flash_);
+    EXPECT_TRUE(flash.is_ok());
+    host::MbedMd5 md5;
+    const Result<PartitionTable> table = PartitionTable::read(flash.value(), md5);
+    EXPECT_TRUE(table.is_ok());
+    const Partition* partition = table->find(name);
+    EXPECT_NE(partition, nullptr) << name;
+    return partition == nullptr ? 0 : partition->offset;
+  }
+
+  // Flips one byte inside the image of `partition` (past the headers: in segment data).
+  void damage(const char* partition) {
+    const uint32_t at = partition_offset(partition) + 0x400;
+    std::fstream file(flash_, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(at);
+    const int byte = file.get();
+    file.seekp(at);
+    file.put(static_cast<char>(byte ^ 0x01));
+  }
+
+  test::TempDir dir_;
+  fs::path flash_ = dir_ / "flash.bin";
+};
+
+void expect_lines(const std::string& out, std::initializer_list<const char*> lines) {
+  size_t from = 0;
+  for (const char* line : lines) {
+    const size_t at = out.find(line, from);
+    ASSERT_NE(at, std::string::npos) << "missing, in order: '" << line << "'\n--- console ---\n" << out;
+    from = at;
+  }
+}
+
+TEST_F(Rv32Device, BootloaderVerifiesTheFirmwareWhichRunsTheUserAppInUserMode) {
+  const test::CommandResult run = boot();
+  expect_lines(run.out, {"bootloader: privota rv32", "bootloader: ota_0: protected " PRIVOTA_VERSION,
+                         "Secure Boot v2 verified", "bootloader: jumping to 0x8010",
+                         "protected: privota protected firmware " PRIVOTA_VERSION " in ota_0",
+                         "protected: user_0: probe " PRIVOTA_VERSION, "user-app certificate verified",
+                         "protected: entering the user app at 0x8020", "user: probe: hello from U-mode",
+                         "user: probe: I am probe " PRIVOTA_VERSION, "user: probe: confirmed",
+                         "protected: user app exited with 0"});
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+}
+
+TEST_F(Rv32Device, ConfirmedUserAppBootsAsNormalOnTheNextPowerOn) {
+  ASSERT_EQ(boot().exit_code, 0);
+  const test::CommandResult second = boot();
+  expect_lines(second.out,
+               {"protected: user_0: probe " PRIVOTA_VERSION ", normal", "user: probe: confirmed"});
+  EXPECT_EQ(second.exit_code, 0) << second.out;
+}
+
+TEST_F(Rv32Device, TamperedProtectedFirmwareIsRefusedAndTheOtherSlotBoots) {
+  damage("ota_0");
+  const test::CommandResult run = boot();
+  // Nothing is selected yet (factory otadata), so the bootloader takes the first slot that verifies.
+  expect_lines(run.out, {"bootloader: ota_1: protected", "Secure Boot v2 verified",
+                         "protected: privota protected firmware " PRIVOTA_VERSION " in ota_1",
+                         "user: probe: confirmed"});
+  EXPECT_EQ(run.out.find("bootloader: ota_0"), std::string::npos) << run.out;
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+}
+
+TEST_F(Rv32Device, NothingBootsWhenBothProtectedSlotsAreTampered) {
+  damage("ota_0");
+  damage("ota_1");
+  const test::CommandResult run = boot();
+  expect_lines(run.out, {"bootloader: no protected app to boot: not_found"});
+  EXPECT_EQ(run.out.find("protected: privota"), std::string::npos) << run.out;
+  EXPECT_EQ(run.exit_code, 2) << run.out;
+}
+
+TEST_F(Rv32Device, UserAppReadingProtectedRamIsCaughtByPmp) {
+  const test::CommandResult write =
+      test::run_command(std::string(PRIVOTA_CLI) + " flash write " + flash_.string() +
+                        " --partition user_0 " + (kDeviceDir / "images/probe_fault.signed.bin").string());
+  ASSERT_EQ(write.exit_code, 0) << write.out;
+  const test::CommandResult run = boot();
+  expect_lines(run.out, {"user: probe: reading protected RAM",
+                         "protected: user app fault: load access fault mepc=0x8020", "mtval=0x80100000"});
+  EXPECT_EQ(run.exit_code, 4) << run.out;
+}
+
+}  // namespace
+}  // namespace privota
