@@ -21,20 +21,24 @@ namespace fs = std::filesystem;
 
 const fs::path kDeviceDir = PRIVOTA_RV32_DEVICE_DIR;
 
+// qemu-system-riscv32 -M virt with `kernel` in place of the reset stage and `flash` as the virtio flash.
+test::CommandResult run_machine(const std::string& kernel, const fs::path& flash, const std::string& extra) {
+  return test::run_command(
+      std::string("timeout 60 ") + PRIVOTA_QEMU_RV32 +
+      " -M virt -display none -serial stdio -monitor none -bios none -kernel " + kernel + " " + extra +
+      " -drive file=" + flash.string() +
+      ",if=none,format=raw,id=flash -device virtio-blk-device,drive=flash -nic none </dev/null");
+}
+
 class Rv32Device : public testing::Test {
  protected:
   void SetUp() override { fs::copy_file(kDeviceDir / "flash.bin", flash_); }
 
   // Powers the machine on until the firmware powers it off (or 60 s pass: a hang is a failure too).
   test::CommandResult boot() {
-    const std::string command =
-        std::string("timeout 60 ") + PRIVOTA_QEMU_RV32 +
-        " -M virt -display none -serial stdio -monitor none -bios none -kernel " + PRIVOTA_RV32_BOOTLOADER +
-        " -device loader,file=" + (kDeviceDir / "efuse.bin").string() +
-        ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false" +
-        " -drive file=" + flash_.string() +
-        ",if=none,format=raw,id=flash -device virtio-blk-device,drive=flash -nic none";
-    return test::run_command(command + " </dev/null");
+    return run_machine(PRIVOTA_RV32_BOOTLOADER, flash_,
+                       "-device loader,file=" + (kDeviceDir / "efuse.bin").string() +
+                           ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false");
   }
 
   uint32_t partition_offset(const char* name) {
@@ -67,7 +71,7 @@ void expect_lines(const std::string& out, std::initializer_list<const char*> lin
   for (const char* line : lines) {
     const size_t at = out.find(line, from);
     ASSERT_NE(at, std::string::npos) << "missing, in order: '" << line << "'\n--- console ---\n" << out;
-    from = at;
+    from = at + std::char_traits<char>::length(line);
   }
 }
 
@@ -79,7 +83,9 @@ TEST_F(Rv32Device, BootloaderVerifiesTheFirmwareWhichRunsTheUserAppInUserMode) {
                          "protected: user_0: probe " PRIVOTA_VERSION, "user-app certificate verified",
                          "protected: entering the user app at 0x8020", "user: probe: hello from U-mode",
                          "user: probe: I am probe " PRIVOTA_VERSION, "user: probe: confirmed",
-                         "protected: user app exited with 0"});
+                         "protected: refused a system call whose frame is outside the user region",
+                         "protected: refused a system call whose frame is outside the user region",
+                         "user: probe: bad frame pointers refused", "protected: user app exited with 0"});
   EXPECT_EQ(run.exit_code, 0) << run.out;
 }
 
@@ -120,6 +126,27 @@ TEST_F(Rv32Device, UserAppReadingProtectedRamIsCaughtByPmp) {
   expect_lines(run.out, {"user: probe: reading protected RAM",
                          "protected: user app fault: load access fault mepc=0x8020", "mtval=0x80100000"});
   EXPECT_EQ(run.exit_code, 4) << run.out;
+}
+
+TEST(Rv32Flash, VirtioFlashKeepsNorRulesOnTheMachine) {
+  test::TempDir dir;
+  const fs::path flash = dir / "flash.bin";
+  test::write_file(flash, std::vector<uint8_t>(64 * 1024, 0));
+  const test::CommandResult run =
+      run_machine(PRIVOTA_RV32_FLASH_CHECK, flash, "-global virtio-mmio.force-legacy=false");
+  EXPECT_NE(run.out.find("flash_check: 19 checks, 0 failed"), std::string::npos) << run.out;
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+}
+
+TEST(Rv32Flash, LegacyVirtioIsRefusedWithTheQemuOptionToUse) {
+  test::TempDir dir;
+  const fs::path flash = dir / "flash.bin";
+  test::write_file(flash, std::vector<uint8_t>(64 * 1024, 0));
+  const test::CommandResult run = run_machine(PRIVOTA_RV32_FLASH_CHECK, flash, "");
+  EXPECT_NE(run.out.find("legacy virtio-mmio; start QEMU with -global virtio-mmio.force-legacy=false"),
+            std::string::npos)
+      << run.out;
+  EXPECT_EQ(run.exit_code, 2) << run.out;
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// probe: the rv32 test user app (U-mode). Its first argument is nothing (no argv in U-mode); what it does
-// is fixed: log a line, ask for its app info, confirm itself, then either exit or, when built as the fault
-// probe, read protected RAM, which PMP must refuse.
+// probe: the rv32 test user app (U-mode). What it does is fixed: log a line, ask for its app info, confirm
+// itself, pass frame pointers outside its region (which the firmware must refuse), then either exit or, when
+// built as the fault probe, read protected RAM, which PMP must refuse. Any unexpected answer is its exit
+// code.
 #include <string.h>
 
 #include "privota/rv32/app_desc.h"
@@ -55,6 +56,13 @@ int main() {
   confirm.call = syscall::Call::kOtaMarkValid;
   if (call(confirm, answer) != Code::kOk) return 4;
   if (log("probe: confirmed") != Code::kOk) return 5;
+  // Frames the firmware must not touch: in protected RAM, and wrapping around the address space.
+  const auto* protected_ram = reinterpret_cast<const uint8_t*>(rv32::kProtectedBase);
+  if (rv32::user_ecall(protected_ram, response_bytes) != static_cast<int>(Code::kOutOfBounds)) return 6;
+  if (rv32::user_ecall(request_bytes, reinterpret_cast<uint8_t*>(uintptr_t{0xFFFFFF00})) !=
+      static_cast<int>(Code::kOutOfBounds))
+    return 7;
+  if (log("probe: bad frame pointers refused") != Code::kOk) return 8;
 #ifdef PROBE_FAULT
   (void)log("probe: reading protected RAM");
   return static_cast<int>(*reinterpret_cast<volatile uint32_t*>(rv32::kProtectedBase));
