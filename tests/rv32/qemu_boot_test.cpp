@@ -117,6 +117,27 @@ TEST_F(Rv32Device, NothingBootsWhenBothProtectedSlotsAreTampered) {
   EXPECT_EQ(run.exit_code, 2) << run.out;
 }
 
+TEST_F(Rv32Device, ImageForAnotherChipIsRolledBackWithTheReason) {
+  // The same firmware, built and signed for an ESP32-C3, installed as an OTA of the protected app (NEW).
+  const std::string cli = PRIVOTA_CLI;
+  const std::string keys = (kDeviceDir / "keys").string();
+  for (const std::string& step :
+       {cli +
+            " image build --elf " PRIVOTA_RV32_PROTECTED " --chip esp32c3 --version 9.9.9 --project c3 -o " +
+            (dir_ / "c3.bin").string(),
+        cli + " image sign --scheme secure-boot-v2 --key " + keys + "/owner.pem " +
+            (dir_ / "c3.bin").string() + " -o " + (dir_ / "c3.signed.bin").string(),
+        cli + " flash ota " + flash_.string() + " --level protected --chip esp32c3 --key " + keys +
+            "/owner.pem " + (dir_ / "c3.signed.bin").string()}) {
+    const test::CommandResult done = test::run_command(step);
+    ASSERT_EQ(done.exit_code, 0) << step << "\n" << done.out;
+  }
+  const test::CommandResult run = boot();
+  expect_lines(run.out, {"bootloader: ota_0: protected " PRIVOTA_VERSION ", rolled_back",
+                         "bootloader: gave up on ota_1: wrong_chip", "user: probe: confirmed"});
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+}
+
 TEST_F(Rv32Device, UserAppReadingProtectedRamIsCaughtByPmp) {
   const test::CommandResult write =
       test::run_command(std::string(PRIVOTA_CLI) + " flash write " + flash_.string() +
