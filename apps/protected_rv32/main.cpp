@@ -3,7 +3,8 @@
 //   certificate scheme (the core's trial/rollback rules) -> load the user app into the user region ->
 //   PMP: U-mode reaches only that region -> mret into U-mode.
 // From then on the firmware runs in its trap handler: an ecall carries a 512-byte system-call frame
-// (privota/syscall.h, decoded by the core), any other trap from U-mode is a fault, reported.
+// (privota/syscall.h, decoded by the core), the CLINT timer preempts the user app every millisecond, any
+// other trap from U-mode is a fault, reported.
 //
 // Until the device's behaviour lands in the core (src/core/device: supervisor, system-call service), this
 // loop serves only log, app_info (running slot), ota_mark_valid and restart, and a fault or the user app's
@@ -14,6 +15,7 @@
 #include "privota/boot_select.h"
 #include "privota/partition_table.h"
 #include "privota/rv32/app_desc.h"
+#include "privota/rv32/clint.h"
 #include "privota/rv32/console.h"
 #include "privota/rv32/efuse_block.h"
 #include "privota/rv32/image_loader.h"
@@ -36,6 +38,8 @@ constexpr uint32_t kNoUserApp = 2;
 constexpr uint32_t kFatal = 3;
 constexpr uint32_t kUserFault = 4;
 constexpr RamWindow kUserRegion{kUserBase, kUserSize};
+// The timer slice: the firmware takes the CPU back at least this often (1 ms) while the user app runs.
+constexpr uint32_t kSliceTicks = kClintHz / 1000;
 
 // mbedTLS's heap (X.509 parsing, RSA-3072); its peak is not measured yet (docs/rv32.md).
 alignas(8) uint8_t crypto_heap[32 * 1024];
@@ -52,6 +56,7 @@ TrapStack trap_stack;
 struct Running {
   AppSlots* slots = nullptr;
   BootDecision decision;
+  uint32_t preemptions = 0;  // timer interrupts taken while the user app ran
 };
 Running running;
 
@@ -149,6 +154,11 @@ void report_trap(const char* what, const TrapFrame& frame) {
 }
 
 TrapFrame* on_user_trap(TrapFrame* frame) {
+  if (frame->mcause == cause::kMachineTimer) {
+    ++running.preemptions;
+    timer_arm(kSliceTicks);
+    return frame;  // an interrupt: the user app resumes where it was
+  }
   if (frame->mcause != cause::kUserEcall) {
     report_trap("protected: user app fault: ", *frame);
     power_off(kUserFault);
@@ -156,7 +166,9 @@ TrapFrame* on_user_trap(TrapFrame* frame) {
   if (frame->x[reg::kA7] == kEcallExit) {
     console::write("protected: user app exited with ");
     console::write_dec(frame->x[reg::kA0]);
-    console::write_line("");
+    console::write(" (preempted ");
+    console::write_dec(running.preemptions);
+    console::write_line(" times by the timer)");
     power_off(0);
   }
   if (frame->x[reg::kA7] == kEcallFrame) {
@@ -178,6 +190,7 @@ TrapFrame* on_user_trap(TrapFrame* frame) {
   console::write("protected: entering the user app at ");
   console::write_hex(entry);
   console::write_line(" (U-mode, PMP: user region only)");
+  timer_arm(kSliceTicks);
   privota_rv32_enter_user(frame);
 }
 

@@ -77,15 +77,19 @@ void expect_lines(const std::string& out, std::initializer_list<const char*> lin
 
 TEST_F(Rv32Device, BootloaderVerifiesTheFirmwareWhichRunsTheUserAppInUserMode) {
   const test::CommandResult run = boot();
-  expect_lines(run.out, {"bootloader: privota rv32", "bootloader: ota_0: protected " PRIVOTA_VERSION,
-                         "Secure Boot v2 verified", "bootloader: jumping to 0x8010",
-                         "protected: privota protected firmware " PRIVOTA_VERSION " in ota_0",
-                         "protected: user_0: probe " PRIVOTA_VERSION, "user-app certificate verified",
-                         "protected: entering the user app at 0x8020", "user: probe: hello from U-mode",
-                         "user: probe: I am probe " PRIVOTA_VERSION, "user: probe: confirmed",
-                         "protected: refused a system call whose frame is outside the user region",
-                         "protected: refused a system call whose frame is outside the user region",
-                         "user: probe: bad frame pointers refused", "protected: user app exited with 0"});
+  expect_lines(
+      run.out,
+      {"bootloader: privota rv32", "bootloader: ota_0: protected " PRIVOTA_VERSION, "Secure Boot v2 verified",
+       "bootloader: jumping to 0x8010", "protected: privota protected firmware " PRIVOTA_VERSION " in ota_0",
+       "protected: user_0: probe " PRIVOTA_VERSION, "user-app certificate verified",
+       "protected: entering the user app at 0x8020", "user: probe: hello from U-mode",
+       "user: probe: I am probe " PRIVOTA_VERSION, "user: probe: confirmed",
+       "protected: refused a system call whose frame is outside the user region",
+       "protected: refused a system call whose frame is outside the user region",
+       "user: probe: bad frame pointers refused", "protected: user app exited with 0 (preempted "});
+  EXPECT_EQ(run.out.find("(preempted 0 times"), std::string::npos)
+      << "the timer never preempted the user app\n"
+      << run.out;
   EXPECT_EQ(run.exit_code, 0) << run.out;
 }
 

@@ -63,6 +63,9 @@ int main() {
       static_cast<int>(Code::kOutOfBounds))
     return 7;
   if (log("probe: bad frame pointers refused") != Code::kOk) return 8;
+  // Busy for a while without a system call: only the timer can take the CPU back meanwhile.
+  for (volatile uint32_t i = 0; i < 2000000; ++i) {
+  }
 #ifdef PROBE_FAULT
   (void)log("probe: reading protected RAM");
   return static_cast<int>(*reinterpret_cast<volatile uint32_t*>(rv32::kProtectedBase));
