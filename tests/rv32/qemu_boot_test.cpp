@@ -35,10 +35,19 @@ class Rv32Device : public testing::Test {
   void SetUp() override { fs::copy_file(kDeviceDir / "flash.bin", flash_); }
 
   // Powers the machine on until the firmware powers it off (or 60 s pass: a hang is a failure too).
-  test::CommandResult boot() {
+  test::CommandResult boot() { return boot_with(kDeviceDir / "efuse.bin"); }
+  test::CommandResult boot_with(const fs::path& efuse) {
     return run_machine(PRIVOTA_RV32_BOOTLOADER, flash_,
-                       "-device loader,file=" + (kDeviceDir / "efuse.bin").string() +
+                       "-device loader,file=" + efuse.string() +
                            ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false");
+  }
+
+  // Runs each command line; the test stops at the first that fails.
+  void run_steps(std::initializer_list<std::string> steps) {
+    for (const std::string& step : steps) {
+      const test::CommandResult done = test::run_command(step);
+      ASSERT_EQ(done.exit_code, 0) << step << "\n" << done.out;
+    }
   }
 
   uint32_t partition_offset(const char* name) {
@@ -139,6 +148,29 @@ TEST_F(Rv32Device, ImageForAnotherChipIsRolledBackWithTheReason) {
   const test::CommandResult run = boot();
   expect_lines(run.out, {"bootloader: ota_0: protected " PRIVOTA_VERSION ", rolled_back",
                          "bootloader: gave up on ota_1: wrong_chip", "user: probe: confirmed"});
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+}
+
+TEST_F(Rv32Device, BootsFirmwareSignedWithAnEcdsaKeyTheEfuseTrusts) {
+  // A device whose eFuse trusts one ECDSA P-256 key, and the firmware signed with it in both slots.
+  const std::string cli = PRIVOTA_CLI;
+  const std::string d = dir_.path().string();
+  run_steps({cli + " key gen --type ecdsa-p256 -o " + d + "/ec.pem",
+             cli +
+                 " image build --elf " PRIVOTA_RV32_PROTECTED
+                 " --chip qemu-rv32 --version 2.0.0 --project ec -o " +
+                 d + "/ec.bin",
+             cli + " image sign --scheme secure-boot-v2 --key " + d + "/ec.pem " + d + "/ec.bin -o " + d +
+                 "/ec.signed.bin",
+             cli + " flash write " + flash_.string() + " --partition ota_0 " + d + "/ec.signed.bin",
+             cli + " config new --chip qemu-rv32 --key " + d + "/ec.pem --user-ca " +
+                 (kDeviceDir / "keys/ca").string() + " -o " + d + "/device.json",
+             std::string(PRIVOTA_RV32_EFUSE_TOOL) + " " + d + "/device.json " + d + "/efuse.bin"});
+  if (HasFatalFailure()) return;
+  const test::CommandResult run = boot_with(dir_ / "efuse.bin");
+  // ota_1 still holds the RSA-signed firmware, which this eFuse does not trust.
+  expect_lines(run.out, {"bootloader: ota_0: ec 2.0.0, fallback, Secure Boot v2 verified",
+                         "protected: privota protected firmware 2.0.0 in ota_0", "user: probe: confirmed"});
   EXPECT_EQ(run.exit_code, 0) << run.out;
 }
 
