@@ -12,6 +12,7 @@
 #include "bootloader.h"
 #include "privota/host/device_protocol.h"
 #include "privota/host/power_supply.h"
+#include "privota/host/sandbox.h"
 
 namespace privota::sim {
 namespace {
@@ -23,6 +24,25 @@ void say(LogView& log, const std::string& level, const std::string& event, const
   fields["event"] = event;
   fields["msg"] = message;
   log.event(fields);
+}
+
+// The sandbox never degrades silently: what this kernel lacks is named once, with what follows from it.
+void report_sandbox_support(LogView& log, const host::UserAppConfig& config) {
+  const int abi = host::landlock_abi_version();
+  const std::vector<std::string> missing = host::sandbox_missing_protections(abi);
+  if (missing.empty()) return;
+  std::string list;
+  for (const std::string& m : missing)
+    list += (list.empty() ? "" : "; ") + m;
+  if (config.sandbox_allow_degraded)
+    say(log, "warn", "sandbox_degraded",
+        "the user app runs in a weaker sandbox (user_app.sandbox.allow_degraded): " + list,
+        {{"landlock_abi", abi}, {"missing", missing}});
+  else
+    say(log, "error", "sandbox_unavailable",
+        "no user app will start: this kernel lacks " + list +
+            " (set user_app.sandbox.allow_degraded to accept)",
+        {{"landlock_abi", abi}, {"missing", missing}});
 }
 
 // Shows the protected app's log until it exits; returns how it ended.
@@ -80,6 +100,7 @@ SimExit run_device(const RunOptions& options) {
   Bootloader bootloader(options.flash, power.value(), log);
   host::DeviceConfig config = options.config;
   if (!options.user_args.empty()) config.user_app.args = options.user_args;
+  report_sandbox_support(log, config.user_app);
   SimExit result = SimExit::kMaxBoots;
   uint32_t boot = 1;
   for (; boot <= options.max_boots; ++boot) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "privota/host/event_log.h"
+
 namespace privota::sim {
 
 void LogView::line(const std::string& text) {
@@ -31,12 +33,10 @@ void LogView::event(const nlohmann::json& e) {
   if (format_ == LogFormat::kJson) {
     std::fputs(json.c_str(), out_);
   } else {
-    const std::string level = e.value("level", "info");
-    const std::string mark = level == "error" ? "!! " : level == "warn" ? "!  " : "   ";
-    std::fputs(fmt::format("[boot {} {:7.3f}s] {}{:<10} {}\n", boot_, static_cast<double>(ms) / 1000.0, mark,
-                           e.value("src", "?"), e.value("msg", ""))
-                   .c_str(),
-               out_);
+    std::fputs(
+        fmt::format("[boot {} {:7.3f}s] {}\n", boot_, static_cast<double>(ms) / 1000.0, host::event_text(e))
+            .c_str(),
+        out_);
   }
   std::fflush(out_);
 }

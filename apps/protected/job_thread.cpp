@@ -140,6 +140,9 @@ void JobThread::run(JobRequest r) {
     c.config.max_attempts = ota.max_attempts;
     c.config.first_backoff_ms = ota.first_backoff_ms;
     c.config.max_redirects = ota.max_redirects;
+    c.config.low_speed_bytes = ota.low_speed_bytes;
+    c.config.low_speed_window_ms = ota.low_speed_window_ms;
+    c.config.job_deadline_ms = ota.job_deadline_ms;
     job = std::make_unique<OtaJob>(c);
     const bool resumed = r.url[0] == '\0';
     outcome = resumed ? job->resume_from_journal() : job->start({r.url, std::strlen(r.url)});

@@ -16,16 +16,21 @@ Result<UserAppProcess> launch_user_app(const std::vector<uint8_t>& executable,
     return Status::error(Code::kIoError, "socketpair for the user app channel failed", errno);
   Fd ours(channel[0]);
   Fd theirs(channel[1]);
+  // stdout and stderr are stream sockets, not pipes: the launcher refuses pipes for a sandboxed app, which
+  // could reopen one through /proc/self/fd and read its own lines back.
   int out[2];
   int err[2];
-  if (pipe2(out, O_CLOEXEC) != 0)
-    return Status::error(Code::kIoError, "pipe for user app stdout failed", errno);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out) != 0)
+    return Status::error(Code::kIoError, "socketpair for user app stdout failed", errno);
   Fd out_read(out[0]);
   Fd out_write(out[1]);
-  if (pipe2(err, O_CLOEXEC) != 0)
-    return Status::error(Code::kIoError, "pipe for user app stderr failed", errno);
+  if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, err) != 0)
+    return Status::error(Code::kIoError, "socketpair for user app stderr failed", errno);
   Fd err_read(err[0]);
   Fd err_write(err[1]);
+  // One way only, as a pipe was.
+  shutdown(out_read.get(), SHUT_WR);
+  shutdown(err_read.get(), SHUT_WR);
 
   host::LaunchOptions options;
   options.argv.push_back(name);
@@ -35,6 +40,7 @@ Result<UserAppProcess> launch_user_app(const std::vector<uint8_t>& executable,
   host::SandboxPolicy sandbox;
   sandbox.address_space_bytes = uint64_t{config.memory_mib} << 20;
   sandbox.cpu_seconds = config.cpu_seconds;
+  sandbox.allow_degraded = config.sandbox_allow_degraded;
   options.sandbox = sandbox;
   Result<host::Child> child = host::launch_from_memory(executable, options);
   if (!child.is_ok()) return child.status();

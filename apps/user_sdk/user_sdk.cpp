@@ -77,7 +77,9 @@ static_assert(same(PRIVOTA_E_TLS_NAME_MISMATCH, Code::kTlsNameMismatch));
 static_assert(same(PRIVOTA_E_TLS_ERROR, Code::kTlsError));
 static_assert(same(PRIVOTA_E_WRONG_CHIP, Code::kWrongChip));
 static_assert(same(PRIVOTA_E_NOT_NEWER, Code::kNotNewer));
-static_assert(same(PRIVOTA_E_NOT_NEWER, kLastCode));
+static_assert(same(PRIVOTA_E_TOO_SLOW, Code::kTooSlow));
+static_assert(same(PRIVOTA_E_JOB_DEADLINE, Code::kJobDeadline));
+static_assert(same(PRIVOTA_E_JOB_DEADLINE, kLastCode));
 // Job states (privota_ota_status_t.state).
 static_assert(same(PRIVOTA_OTA_QUEUED, JobState::kQueued));
 static_assert(same(PRIVOTA_OTA_CONNECTING, JobState::kConnecting));

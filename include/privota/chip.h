@@ -17,6 +17,9 @@ enum class ChipId : uint16_t {
   kEsp32C2 = 0x000C,
   kEsp32C6 = 0x000D,
   kEsp32H2 = 0x0010,
+  // Not an Espressif chip: privota's rv32 device, QEMU's virt machine (docs/rv32.md). Espressif numbers its
+  // chips from 0 upwards (below 0x100 so far); "RV" in ASCII keeps well clear of them.
+  kQemuRv32 = 0x5256,
   kAny = 0xFFFF,  // not a chip: "do not check" in AppImageLimits; never in the table below
 };
 

@@ -18,7 +18,10 @@
 // - Resume: the journal (ota_journal.h) records the URL, the validator and the committed sectors. A retry,
 //   a reboot or a power cut continues with "Range: bytes=N-" and "If-Range: <validator>" from the last
 //   committed 4 KiB sector, so at most one sector (plus what was in flight) is downloaded twice. A 200
-//   instead of a matching 206 means the file changed: the job starts over from zero.
+//   instead of a matching 206 means the file changed: the job starts over from zero. So does a 206 for
+//   another range than asked, within the same attempt (asking again from zero at once).
+// - Low-speed limit and deadline (config): a transfer slower than low_speed_bytes per low_speed_window_ms
+//   fails with kTooSlow (retried); the job fails with kJobDeadline (final) once it has run job_deadline_ms.
 // - Cancel: polled between chunks and during backoff.
 // The running app's slot and selection are never touched; a failed or cancelled job leaves the device as it
 // was (its passive slot half written, which nothing selects).
@@ -83,6 +86,15 @@ struct OtaJobConfig {
   uint32_t first_backoff_ms = 250;  // before the second attempt; doubles each time
   uint32_t max_backoff_ms = 4000;
   uint32_t max_redirects = 3;
+  // Low-speed limit: a transfer that receives fewer than low_speed_bytes in any low_speed_window_ms fails
+  // with kTooSlow (retried like a timeout). A drip of a byte a second stays under every stall timeout and
+  // would hold the device's only job slot for days. 0 in either: no limit.
+  uint32_t low_speed_bytes = 4096;
+  uint32_t low_speed_window_ms = 30000;
+  // The whole job (every attempt and backoff, from run() in this power-on) within this: kJobDeadline,
+  // final. Checked after every read and during backoff, so it can be late by one read (the port's stall
+  // timeout at most). 0: none.
+  uint32_t job_deadline_ms = 30 * 60 * 1000;
 };
 
 struct OtaJobContext {
@@ -133,6 +145,7 @@ class OtaJob {
   Status open_following_redirects(uint32_t from);
   Status accept_response(uint32_t from);
   Status accept_whole_file();
+  bool is_our_tail(uint32_t from) const;
   Status accept_tail(uint32_t from);
   Status receive_body();
   size_t to_sector_end() const;  // bytes from the write position to the end of its 4 KiB sector
@@ -140,6 +153,8 @@ class OtaJob {
   Status begin_image();
   Status commit_durable_sectors();
   Status verify_and_activate();
+  Status check_deadline() const;
+  Status check_pace(size_t n);
   Status fail(Status status);
   Status restart_from_zero();
   void set_state(JobState state);
@@ -157,8 +172,11 @@ class OtaJob {
   char target_[kMaxLocationLength + 1] = {};
   uint16_t target_len_ = 0;
   HttpResponse response_;
-  uint32_t body_received_ = 0;  // of the current response
-  uint32_t image_size_ = 0;     // the announced size (0: unknown)
+  uint32_t body_received_ = 0;    // of the current response
+  uint64_t started_ms_ = 0;       // when run() began (the job deadline counts from here)
+  uint64_t window_start_ms_ = 0;  // the current low-speed window and the bytes received in it
+  uint32_t window_bytes_ = 0;
+  uint32_t image_size_ = 0;  // the announced size (0: unknown)
   // Until the first kImageHeadSize bytes of a whole-file response are in, they collect at the start of
   // the buffer and nothing is written: an image that is refused costs no erase.
   bool head_pending_ = false;

@@ -49,10 +49,12 @@ enum class Code : uint8_t {
   kTlsError = 35,          // the TLS handshake failed for another reason (protocol version, cipher, alert)
   kWrongChip = 36,         // the image is built for another chip (detail: its chip id)
   kNotNewer = 37,          // the image's version is not newer than the running app's
+  kTooSlow = 38,           // the server sent fewer than the low-speed limit's bytes in its window
+  kJobDeadline = 39,       // the OTA job ran longer than its deadline
 };
 
 // The highest code: decoders of codes received from elsewhere check against it.
-constexpr Code kLastCode = Code::kNotNewer;
+constexpr Code kLastCode = Code::kJobDeadline;
 
 // Stable lower-case name of a code, for logs and --json output.
 const char* code_name(Code code);

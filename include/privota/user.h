@@ -76,6 +76,8 @@ extern "C" {
 #define PRIVOTA_E_TLS_ERROR 35
 #define PRIVOTA_E_WRONG_CHIP 36 /* the image is for another chip */
 #define PRIVOTA_E_NOT_NEWER 37  /* the image is not newer than the running user app */
+#define PRIVOTA_E_TOO_SLOW 38   /* the server sent less than ota.low_speed_bytes in ota.low_speed_window_ms */
+#define PRIVOTA_E_JOB_DEADLINE 39 /* the job ran longer than ota.job_deadline_ms */
 
 /* Longest string the SDK can send (URL, log text), in bytes without the NUL: one frame's payload minus 1. */
 #define PRIVOTA_MAX_STRING 479

@@ -19,10 +19,15 @@ TEST(ChipTest, FindsEveryChipByNameAndById) {
   };
   // esptool's CHIP_NAME / IMAGE_CHIP_ID, and ESP-IDF 5's CONFIG_ESP_REV_MAX_FULL defaults.
   const Row rows[] = {
-      {"esp32", ChipId::kEsp32, 0x0000, 399},     {"esp32s2", ChipId::kEsp32S2, 0x0002, 99},
-      {"esp32c3", ChipId::kEsp32C3, 0x0005, 199}, {"esp32s3", ChipId::kEsp32S3, 0x0009, 99},
-      {"esp32c2", ChipId::kEsp32C2, 0x000C, 199}, {"esp32c6", ChipId::kEsp32C6, 0x000D, 99},
+      {"esp32", ChipId::kEsp32, 0x0000, 399},
+      {"esp32s2", ChipId::kEsp32S2, 0x0002, 99},
+      {"esp32c3", ChipId::kEsp32C3, 0x0005, 199},
+      {"esp32s3", ChipId::kEsp32S3, 0x0009, 99},
+      {"esp32c2", ChipId::kEsp32C2, 0x000C, 199},
+      {"esp32c6", ChipId::kEsp32C6, 0x000D, 99},
       {"esp32h2", ChipId::kEsp32H2, 0x0010, 99},
+      // privota's rv32 device in QEMU (docs/rv32.md): an id no Espressif chip uses.
+      {"qemu-rv32", ChipId::kQemuRv32, 0x5256, 99},
   };
   ASSERT_EQ(known_chips().size(), std::size(rows));
   for (const Row& row : rows) {

@@ -110,6 +110,9 @@ class FakeTransport final : public Transport {
   std::vector<uint8_t> file;
   std::string etag = "\"v2\"";
   size_t max_chunk = 3000;
+  // A slow server: every read() advances *clock_now by ms_per_read (the rig points it at its clock).
+  uint64_t* clock_now = nullptr;
+  uint32_t ms_per_read = 0;
   std::vector<Request> requests;
   size_t opens_without_close = 0;
 
@@ -130,6 +133,7 @@ class FakeTransport final : public Transport {
 
   Result<size_t> read(ByteSpan out) override {
     if (!open_) return Status::error(Code::kBadState, "read() without open()");
+    if (clock_now != nullptr) *clock_now += ms_per_read;
     const size_t limit =
         reply_.error_at ? std::min(*reply_.error_at, reply_.body.size()) : reply_.body.size();
     if (sent_ >= limit) {
@@ -202,6 +206,7 @@ struct JobRig {
     running.secure_version = 1;
     url_policy.allowed_hosts = kAllowedHosts;
     transport.file = std::move(file);
+    transport.clock_now = &clock.now;
     device.attach(counting);
     counting.reset();
   }

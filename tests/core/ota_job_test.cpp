@@ -126,6 +126,25 @@ TEST(OtaJob, StartsOverWhenAPartialAnswerDoesNotMatchTheRange) {
   ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
   ASSERT_EQ(rig.transport.requests.size(), 3u);
   EXPECT_EQ(rig.transport.requests[2].range_start, 0u);
+  // Starting over is not a failed attempt: the second attempt asked again from zero at once.
+  EXPECT_EQ(rig.last.attempts, 2u);
+  EXPECT_TRUE(rig.clock.sleeps.size() <= 3u);  // one backoff (250 ms in slices of 100), not two
+  EXPECT_TRUE(rig.selected_new());
+}
+
+// With two attempts in all, a wrong 206 after a cut still ends in the new image.
+TEST(OtaJob, AWrongPartialAnswerUsesUpNoAttempt) {
+  JobRig rig;
+  rig.config.max_attempts = 2;
+  const std::vector<uint8_t>& file = new_image();
+  rig.transport.handler = [&](const Request& r, size_t i) {
+    if (i == 0) return cut_at(10000, Code::kNetwork, file, "\"v2\"", r);
+    Reply reply = serve_file(file, "\"v2\"", r);
+    if (i == 1) reply.head.range_total += 4096;  // another file's length
+    return reply;
+  };
+  ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
+  EXPECT_EQ(rig.last.attempts, 2u);
   EXPECT_TRUE(rig.selected_new());
 }
 
@@ -427,6 +446,66 @@ TEST(OtaJob, BacksOffDoublingInSlicesOfAtMost100Ms) {
   EXPECT_EQ(rig.clock.now, 250u + 500 + 800 + 800);
   for (uint32_t slice : rig.clock.sleeps)
     EXPECT_LE(slice, 100u);
+}
+
+// A server that drips (10 bytes a second) stays under any stall timeout; the low-speed limit ends each
+// attempt after one window, and the job fails with its own code once the attempts are used up.
+TEST(OtaJob, FailsWhenTheServerSendsBelowTheLowSpeedLimit) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 4096;
+  rig.config.low_speed_window_ms = 10000;
+  rig.config.job_deadline_ms = 0;
+  rig.config.max_attempts = 2;
+  rig.transport.max_chunk = 10;
+  rig.transport.ms_per_read = 1000;
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kTooSlow) << status.reason();
+  EXPECT_EQ(rig.last.attempts, 2u);
+  EXPECT_LE(rig.last.bytes_received, 2u * 11 * 10);  // one window (and the read that ended it) each
+  EXPECT_FALSE(rig.selected_new());
+  EXPECT_EQ(rig.booted_version(), "1.0.0");
+}
+
+TEST(OtaJob, AServerAboveTheLowSpeedLimitIsNotTooSlow) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 4096;
+  rig.config.low_speed_window_ms = 10000;
+  rig.transport.max_chunk = 3000;
+  rig.transport.ms_per_read = 1000;  // 1.5 KB/s on average: 15 KB per window
+  ASSERT_TRUE(rig.run().is_ok()) << rig.last.error.reason();
+  EXPECT_TRUE(rig.selected_new());
+}
+
+// Fast enough for the low-speed limit, but the whole job takes longer than its deadline: final at once.
+TEST(OtaJob, FailsAtTheJobDeadline) {
+  JobRig rig;
+  rig.config.low_speed_bytes = 0;
+  rig.config.job_deadline_ms = 60000;
+  rig.transport.max_chunk = 20;  // 60 reads: at most 1200 bytes, far from a whole image
+  rig.transport.ms_per_read = 1000;
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kJobDeadline) << status.reason();
+  EXPECT_EQ(rig.last.attempts, 1u);
+  EXPECT_LE(rig.clock.now, 61000u);
+  EXPECT_FALSE(rig.selected_new());
+}
+
+// The deadline also ends a job that only retries: it is checked during the backoff.
+TEST(OtaJob, TheDeadlineEndsRetriesToo) {
+  JobRig rig;
+  rig.config.job_deadline_ms = 3000;
+  rig.config.max_attempts = 100;
+  rig.config.first_backoff_ms = 1000;
+  rig.config.max_backoff_ms = 1000;
+  rig.transport.handler = [](const Request&, size_t) {
+    Reply reply;
+    reply.open_error = Status::error(Code::kNetwork, "connection refused");
+    return reply;
+  };
+  const Status status = rig.run();
+  EXPECT_EQ(status.code(), Code::kJobDeadline) << status.reason();
+  EXPECT_LE(rig.last.attempts, 4u);
+  EXPECT_LE(rig.clock.now, 3100u);
 }
 
 TEST(OtaJob, CancelMidDownloadStopsAndClosesTheJournal) {

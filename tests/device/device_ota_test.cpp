@@ -50,7 +50,7 @@ struct Net {
 // The updater 1.0.0 of the factory flash, confirmed by a first run, and an nginx serving signed images.
 class DeviceOta : public ::testing::Test {
  protected:
-  DeviceOta() : nginx_(docroot_.path(), NginxServer::Options{.second_address = true}) {}
+  DeviceOta() : nginx_(docroot_.path(), NginxServer::Options{.second_address = true, .certificate = {}}) {}
 
   void SetUp() override {
     device_.make_flash(device_.protected_image("1.0.0", 1), device_.user_image("updater", "1.0.0", 1));

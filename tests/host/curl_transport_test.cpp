@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "https_server.h"
@@ -189,6 +190,25 @@ TEST_F(CurlTransportNginx, RefusesAServerCertificateFromAnotherCa) {
   EXPECT_EQ(f.status.code(), Code::kUntrusted) << f.status.reason() << " " << f.status.detail();
 }
 
+// A certificate from the right CA outside its dates is named as such, not as an unknown CA.
+TEST_F(CurlTransportNginx, NamesAnExpiredOrNotYetValidCertificate) {
+  const struct {
+    std::filesystem::path certificate;
+    const char* reason;
+  } rows[] = {{pki_.expired_pem, "expired"}, {pki_.future_pem, "not valid yet"}};
+  for (const auto& row : rows) {
+    NginxServer::Options options;
+    options.certificate = row.certificate;
+    NginxServer nginx(docroot_.path(), options);
+    CurlTransport transport(trusting(pki_.ca_text()));
+    const Fetched f = fetch(transport, nginx.url("image.bin"));
+    EXPECT_FALSE(f.opened);
+    EXPECT_EQ(f.status.code(), Code::kUntrusted) << f.status.reason();
+    EXPECT_NE(std::string(f.status.reason()).find(row.reason), std::string::npos)
+        << row.reason << " not in: " << f.status.reason();
+  }
+}
+
 TEST_F(CurlTransportNginx, TrustsNothingWithoutAConfiguredCa) {
   NginxServer nginx(docroot_.path());
   for (const std::string& ca : {std::string(), std::string("not a certificate")}) {
@@ -201,7 +221,7 @@ TEST_F(CurlTransportNginx, TrustsNothingWithoutAConfiguredCa) {
 }
 
 TEST_F(CurlTransportNginx, RefusesACertificateForAnotherHost) {
-  NginxServer nginx(docroot_.path(), {.second_address = true});
+  NginxServer nginx(docroot_.path(), {.second_address = true, .certificate = {}});
   CurlTransport transport(trusting(pki_.ca_text()));
   EXPECT_TRUE(fetch(transport, nginx.url_on("127.0.0.1", "image.bin")).status.is_ok());
   const Fetched f = fetch(transport, nginx.url_on("127.0.0.2", "image.bin"));  // same server, not in the SAN
@@ -264,8 +284,37 @@ TEST(CurlTransportNetwork, AServerThatNeverHandshakesTimesOutAfterTheConnectTime
   const double took = seconds_since(start);
   ::close(fd);
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("connect timeout"), std::string::npos) << f.status.reason();
   EXPECT_GT(took, 0.4);
   EXPECT_LT(took, 2.0);
+}
+
+// docs/ota-service.md's tls_error row: a handshake that fails for another reason than the certificate. Here
+// the "server" answers the ClientHello with plain HTTP.
+TEST(CurlTransportNetwork, AHandshakeThatFailsIsATlsError) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  std::thread server([fd] {
+    const int client = accept(fd, nullptr, nullptr);
+    if (client < 0) return;
+    char hello[512];
+    [[maybe_unused]] const ssize_t got = recv(client, hello, sizeof hello, 0);
+    const char answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    [[maybe_unused]] const ssize_t sent = send(client, answer, sizeof answer - 1, MSG_NOSIGNAL);
+    ::close(client);
+  });
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched f = fetch(transport, "https://127.0.0.1:" + std::to_string(ntohs(address.sin_port)) + "/x");
+  server.join();
+  ::close(fd);
+  EXPECT_FALSE(f.opened);
+  EXPECT_EQ(f.status.code(), Code::kTlsError) << f.status.reason() << " " << f.status.detail();
 }
 
 // The fault-injecting server, with file.bin (48 KiB) for resume.
@@ -290,6 +339,27 @@ TEST_F(CurlTransportHostile, ABodyCutShortIsTruncatedAfterWhatArrived) {
   }
 }
 
+// docs/ota-service.md: a body longer than its Content-Length fails at once, whatever arrives after it.
+TEST_F(CurlTransportHostile, MoreBodyThanContentLengthFails) {
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched f = fetch(transport, server_.url("longer"));
+  EXPECT_TRUE(f.opened);
+  EXPECT_LE(f.body.size(), 10000u);
+  EXPECT_EQ(f.status.code(), Code::kTrailingData) << f.status.reason();
+}
+
+// Only identity is asked for, and anything else is refused: the bytes written to flash are the file's.
+TEST_F(CurlTransportHostile, AsksForIdentityAndRefusesAnyOtherContentEncoding) {
+  CurlTransport transport(trusting(TestPki::get().ca_text()));
+  const Fetched asked = fetch(transport, server_.url("accept-encoding"));
+  ASSERT_TRUE(asked.status.is_ok()) << asked.status.reason();
+  EXPECT_EQ(std::string(asked.body.begin(), asked.body.end()), "identity");
+  const Fetched gzip = fetch(transport, server_.url("gzip"));
+  EXPECT_FALSE(gzip.opened);
+  EXPECT_EQ(gzip.status.code(), Code::kUnsupported) << gzip.status.reason();
+  EXPECT_NE(std::string(gzip.status.reason()).find("Content-Encoding"), std::string::npos);
+}
+
 TEST_F(CurlTransportHostile, AResetIsANetworkError) {
   CurlTransport transport(trusting(TestPki::get().ca_text()));
   const Fetched f = fetch(transport, server_.url("reset"));
@@ -306,6 +376,7 @@ TEST_F(CurlTransportHostile, AStalledBodyTimesOutAfterTheStallTimeout) {
   EXPECT_TRUE(f.opened);
   EXPECT_EQ(f.body.size(), 100u);
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("stall timeout"), std::string::npos) << f.status.reason();
   EXPECT_GT(took, 0.9);
   EXPECT_LT(took, 3.0);
 }
@@ -322,6 +393,23 @@ TEST_F(CurlTransportHostile, AServerThatNeverAnswersTimesOut) {
   EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
   EXPECT_GT(took, 0.4);
   EXPECT_LT(took, 2.5);  // connect timeout + stall timeout at most, with slack
+}
+
+// TLS completes, then nothing: the connect timeout is over (the connection is up), and the stall timeout
+// alone runs from there; the reason says it was the stall timeout, waiting for the response head.
+TEST_F(CurlTransportHostile, ASilentServerGetsTheStallTimeoutOnlyAfterConnecting) {
+  CurlTransportOptions options = trusting(TestPki::get().ca_text());
+  options.connect_timeout_ms = 4000;
+  options.stall_timeout_ms = 500;
+  CurlTransport transport(options);
+  const auto start = Clock::now();
+  const Fetched f = fetch(transport, server_.url("silent-head"));
+  const double took = seconds_since(start);
+  EXPECT_EQ(f.status.code(), Code::kTimeout) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("stall timeout"), std::string::npos) << f.status.reason();
+  EXPECT_NE(std::string(f.status.reason()).find("response head"), std::string::npos) << f.status.reason();
+  EXPECT_GT(took, 0.45);
+  EXPECT_LT(took, 2.5);  // not connect + stall (4.5 s)
 }
 
 TEST_F(CurlTransportHostile, KeepsHeadersThatFitAndDropsOrFlagsLongerOnes) {

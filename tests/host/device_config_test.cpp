@@ -58,6 +58,37 @@ TEST_F(DeviceConfigTest, ResolvesTheChipOnceAndWritesItBackByName) {
   EXPECT_EQ(DeviceConfig::parse(none, dir_.path()).chip, ChipId::kEsp32C3);
 }
 
+TEST_F(DeviceConfigTest, SandboxDegradationIsAnExplicitChoice) {
+  const std::string head = R"({"secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem")";
+  EXPECT_FALSE(DeviceConfig::parse(head + "}}", dir_.path()).user_app.sandbox_allow_degraded);
+  const DeviceConfig c =
+      DeviceConfig::parse(head + R"(, "sandbox": {"allow_degraded": true}}})", dir_.path());
+  EXPECT_TRUE(c.user_app.sandbox_allow_degraded);
+  EXPECT_TRUE(DeviceConfig::parse(c.to_json(), "/nonexistent").user_app.sandbox_allow_degraded);
+  EXPECT_NE(refusal(head + R"(, "sandbox": {"allow_degrade": true}}})").find("allow_degrade"),
+            std::string::npos);
+  EXPECT_NE(refusal(head + R"(, "sandbox": {"allow_degraded": "yes"}}})").find("allow_degraded"),
+            std::string::npos);
+}
+
+TEST_F(DeviceConfigTest, ReadsTheLowSpeedLimitAndTheJobDeadline) {
+  const DeviceConfig defaults = DeviceConfig::parse(config(), dir_.path());
+  EXPECT_EQ(defaults.ota.low_speed_bytes, 4096u);
+  EXPECT_EQ(defaults.ota.low_speed_window_ms, 30000u);
+  EXPECT_EQ(defaults.ota.job_deadline_ms, 1800000u);
+  const DeviceConfig c = DeviceConfig::parse(
+      config(R"(, "ota": {"low_speed_bytes": 100, "low_speed_window_ms": 5000, "job_deadline_ms": 0})"),
+      dir_.path());
+  EXPECT_EQ(c.ota.low_speed_bytes, 100u);
+  EXPECT_EQ(c.ota.low_speed_window_ms, 5000u);
+  EXPECT_EQ(c.ota.job_deadline_ms, 0u);
+  EXPECT_EQ(DeviceConfig::parse(c.to_json(), "/nonexistent").to_json(), c.to_json());
+  EXPECT_NE(refusal(config(R"(, "ota": {"low_speed_bytes": 0})")).find("low_speed_window_ms"),
+            std::string::npos);
+  EXPECT_NE(refusal(config(R"(, "ota": {"job_deadline_ms": -1})")).find("job_deadline_ms"),
+            std::string::npos);
+}
+
 TEST_F(DeviceConfigTest, ResolvedFormReadsBackTheSame) {
   DeviceConfig c =
       DeviceConfig::parse(config(R"(, "ota": {"allowed_hosts": ["*.example.com"]})"), dir_.path());

@@ -1,5 +1,6 @@
 #include "privota/host/sandbox.h"
 
+#include <fcntl.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/socket.h>
@@ -85,6 +86,37 @@ TEST(Sandbox, LandlockIsAvailableOnThisKernel) {
   EXPECT_GE(landlock_abi_version(), 1);
 }
 
+// Each landlock ABI below the one the sandbox is built for loses something, and says what.
+TEST(Sandbox, NamesWhatAnOldKernelLacks) {
+  EXPECT_TRUE(sandbox_missing_protections(kWantedLandlockAbi).empty());
+  EXPECT_TRUE(sandbox_missing_protections(7).empty());
+  const auto on_debian_12 = sandbox_missing_protections(2);  // Linux 6.1
+  ASSERT_EQ(on_debian_12.size(), 4u);
+  EXPECT_NE(on_debian_12.back().find("signal"), std::string::npos);
+  EXPECT_EQ(sandbox_missing_protections(5).size(), 1u);
+  EXPECT_EQ(sandbox_missing_protections(0).size(), 5u);
+}
+
+TEST(Sandbox, AnOldKernelRunsNoUserAppUnlessTheOwnerAllowsIt) {
+  SandboxPolicy policy;
+  for (int abi = 0; abi < kWantedLandlockAbi; ++abi) {
+    const Status refused = check_kernel_support(policy, abi);
+    EXPECT_EQ(refused.code(), Code::kUnsupported) << abi;
+    EXPECT_EQ(refused.detail(), static_cast<uint32_t>(abi));
+    EXPECT_NE(std::string(refused.reason()).find("allow_degraded"), std::string::npos);
+  }
+  EXPECT_TRUE(check_kernel_support(policy, kWantedLandlockAbi).is_ok());
+  policy.allow_degraded = true;
+  EXPECT_TRUE(check_kernel_support(policy, 2).is_ok());
+}
+
+// This kernel has everything, so the launcher's check lets the probe start (the refusal path is the
+// table above; a kernel cannot be made older for a test).
+TEST(Sandbox, ThisKernelGivesTheWholeSandbox) {
+  EXPECT_TRUE(sandbox_missing_protections(landlock_abi_version()).empty())
+      << "landlock ABI " << landlock_abi_version();
+}
+
 TEST(Sandbox, DynamicallyLinkedProbeStartsAndExitsCleanly) {
   const std::string interp = "/lib64/ld-linux-x86-64.so.2";
   ASSERT_NE(std::search(probe_image().begin(), probe_image().end(), interp.begin(), interp.end()),
@@ -113,22 +145,51 @@ TEST_P(SandboxForbids, Action) {
 
 INSTANTIATE_TEST_SUITE_P(
     Table, SandboxForbids,
-    testing::Values(Forbidden{"OpenEtcPasswd", {"open", "/etc/passwd"}},
-                    Forbidden{"OpenProbeItsOwnFile", {"open", PRIVOTA_SANDBOX_PROBE}},
-                    Forbidden{"OpenProcSelf", {"open", "/proc/self/maps"}},
-                    Forbidden{"WriteTmp", {"write", "/tmp/privota-sandbox-escape"}},
-                    Forbidden{"WriteIntoLibraries", {"write", "/usr/lib/privota-sandbox-escape"}},
-                    Forbidden{"Socket", {"socket"}}, Forbidden{"UnixSocket", {"unix-socket"}},
-                    Forbidden{"Connect", {"connect", "127.0.0.1:1"}},
-                    Forbidden{"ExecBinTrue", {"exec", "/bin/true"}},
-                    Forbidden{"ExecTheLoader", {"exec", "/lib64/ld-linux-x86-64.so.2"}},
-                    Forbidden{"ExecAgainThroughTheLaunchersFd", {"reexec"}}, Forbidden{"Fork", {"fork"}},
-                    Forbidden{"Clone3", {"thread-clone3"}}, Forbidden{"PtraceParent", {"ptrace"}},
-                    Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
-                    Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}},
-                    Forbidden{"MemfdCreate", {"memfd"}}, Forbidden{"RaiseFdLimit", {"raise-limit"}},
-                    Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}}),
+    testing::Values(
+        Forbidden{"OpenEtcPasswd", {"open", "/etc/passwd"}},
+        Forbidden{"OpenProbeItsOwnFile", {"open", PRIVOTA_SANDBOX_PROBE}},
+        Forbidden{"OpenProcSelf", {"open", "/proc/self/maps"}},
+        Forbidden{"WriteTmp", {"write", "/tmp/privota-sandbox-escape"}},
+        Forbidden{"WriteIntoLibraries", {"write", "/usr/lib/privota-sandbox-escape"}},
+        Forbidden{"Socket", {"socket"}}, Forbidden{"UnixSocket", {"unix-socket"}},
+        Forbidden{"Connect", {"connect", "127.0.0.1:1"}}, Forbidden{"ExecBinTrue", {"exec", "/bin/true"}},
+        Forbidden{"ExecTheLoader", {"exec", "/lib64/ld-linux-x86-64.so.2"}},
+        Forbidden{"ExecAgainThroughTheLaunchersFd", {"reexec"}},
+        Forbidden{"ExecatTheLoaderByPath", {"execat", "/lib64/ld-linux-x86-64.so.2"}},
+        Forbidden{"ExecatLibcByPath", {"execat", "/usr/lib/x86_64-linux-gnu/libc.so.6"}},
+        Forbidden{"ExecatBinTrueByPath", {"execat", "/bin/true"}},
+        Forbidden{"ExecatItsOwnFile", {"execat", PRIVOTA_SANDBOX_PROBE}}, Forbidden{"Fork", {"fork"}},
+        Forbidden{"Clone3", {"thread-clone3"}}, Forbidden{"PtraceParent", {"ptrace"}},
+        Forbidden{"KillInit", {"kill", "1"}}, Forbidden{"KillParent", {"kill-parent"}},
+        Forbidden{"Mount", {"mount"}}, Forbidden{"Unshare", {"unshare"}}, Forbidden{"MemfdCreate", {"memfd"}},
+        Forbidden{"RaiseFdLimit", {"raise-limit"}},
+        Forbidden{"OpenLibraryAfterSeal", {"--sealed", "open", "/etc/ld.so.cache"}},
+        Forbidden{"FcntlSetOwnToParent", {"fcntl-setown"}},
+        Forbidden{"FcntlSetOwnExToParent", {"fcntl-setown-ex"}}, Forbidden{"FcntlSetSig", {"fcntl-setsig"}},
+        Forbidden{"FcntlAsync", {"fcntl-async"}}, Forbidden{"FcntlLease", {"fcntl-lease"}},
+        Forbidden{"AccessAKeyFile", {"access", "/etc/passwd"}},
+        Forbidden{"Faccessat2AKeyFile", {"faccessat2", "/etc/passwd"}},
+        Forbidden{"OpenPathAKeyFile", {"open-path", "/etc/passwd"}},
+        Forbidden{"OpenPathALibrary", {"open-path", "/etc/ld.so.cache"}},
+        Forbidden{"PrlimitOfTheParent", {"prlimit-parent"}}),
     [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
+
+// Landlock alone (no seccomp) grants EXECUTE on the ELF interpreter only: libraries are read and mapped,
+// never executed.
+TEST(Sandbox, LandlockExecutesNoLibrary) {
+  SandboxPolicy policy;
+  policy.seccomp = false;
+  const ProbeRun run = run_probe({"execat", "/usr/lib/x86_64-linux-gnu/libc.so.6"}, policy);
+  EXPECT_TRUE(run.status.exited(kRefused)) << describe(run);
+  EXPECT_EQ(run.said, "refused errno=" + std::to_string(EACCES));
+}
+
+// The gate opens once: the exec that started the probe went through, the next one fails with ENOSYS.
+TEST(Sandbox, TheExecGateIsClosedAfterTheFirstExec) {
+  const ProbeRun run = run_probe({"execat", "/lib64/ld-linux-x86-64.so.2"});
+  EXPECT_TRUE(run.status.exited(kRefused)) << describe(run);
+  EXPECT_EQ(run.said, "refused errno=" + std::to_string(ENOSYS));
+}
 
 TEST(Sandbox, WriteAttemptLeavesNoFile) {
   const std::filesystem::path target = "/tmp/privota-sandbox-escape-check";
@@ -152,6 +213,23 @@ TEST(Sandbox, ChannelCanBeWrittenAndRead) {
   EXPECT_EQ(run.said, "ping");
 }
 
+TEST(Sandbox, EverydayFcntlWorks) {
+  const ProbeRun run = run_probe({"fcntl-everyday"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+// Refused by seccomp itself, not only by landlock's signal scoping (which kernels before 6.12 lack): with
+// landlock off, the attempt still fails, with EPERM.
+TEST(Sandbox, FcntlSignalOwnerIsRefusedWithoutLandlock) {
+  SandboxPolicy policy;
+  policy.landlock = false;
+  for (const char* action : {"fcntl-setown", "fcntl-setown-ex", "fcntl-setsig", "fcntl-async"}) {
+    const ProbeRun run = run_probe({action}, policy);
+    EXPECT_TRUE(run.status.exited(kRefused)) << action << " " << describe(run);
+    EXPECT_EQ(run.said, "refused errno=" + std::to_string(EPERM)) << action;
+  }
+}
+
 TEST(Sandbox, SealedProbeStillUsesItsChannel) {
   const ProbeRun run = run_probe({"--sealed", "write-channel", "sealed"});
   EXPECT_TRUE(run.status.exited(0)) << describe(run);
@@ -166,6 +244,50 @@ TEST(Sandbox, AllocatingTenMegabytesWorks) {
 TEST(Sandbox, AllocatingPastTheAddressSpaceLimitFails) {
   const ProbeRun run = run_probe({"alloc", "300"});
   EXPECT_TRUE(refused(run) || run.status.kind == ExitStatus::Kind::kSignaled) << describe(run);
+}
+
+// stdout as the protected app gives it (a stream socket): opening it again through /proc fails, so the app
+// cannot read its own log lines back.
+TEST(Sandbox, StdoutCannotBeReadBackThroughProc) {
+  int out[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, out), 0);
+  int channel[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, channel), 0);
+  LaunchOptions options;
+  options.argv = {"sandbox_probe", "reopen-stdout"};
+  options.fds = {{out[1], 1}, {channel[1], kChannelFd}};
+  options.sandbox = SandboxPolicy{};
+  auto child = launch_from_memory(test::span_of(probe_image()), options);
+  close(out[1]);
+  close(channel[1]);
+  ASSERT_TRUE(child.is_ok()) << child.status().reason();
+  const auto status = child->wait(std::chrono::milliseconds(20000));
+  ASSERT_TRUE(status.is_ok());
+  EXPECT_TRUE(status->exited(kRefused));
+  close(out[0]);
+  close(channel[0]);
+}
+
+// A pipe could be reopened for reading through /proc/self/fd (landlock does not cover pipes): the launcher
+// gives a sandboxed app none.
+TEST(Sandbox, LauncherRefusesAPipeForASandboxedApp) {
+  int out[2];
+  ASSERT_EQ(pipe2(out, O_CLOEXEC), 0);
+  LaunchOptions options;
+  options.argv = {"sandbox_probe", "exit", "0"};
+  options.fds = {{out[1], 1}};
+  options.sandbox = SandboxPolicy{};
+  auto child = launch_from_memory(test::span_of(probe_image()), options);
+  close(out[0]);
+  close(out[1]);
+  ASSERT_FALSE(child.is_ok());
+  EXPECT_EQ(child.status().code(), Code::kInvalidArgument);
+  EXPECT_NE(std::string(child.status().reason()).find("pipe"), std::string::npos);
+}
+
+TEST(Sandbox, ItsOwnLimitsCanBeRead) {
+  const ProbeRun run = run_probe({"prlimit-self"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
 }
 
 TEST(Sandbox, SignalsToItselfWork) {

@@ -15,6 +15,9 @@
   /cut/NAME         ROOT/NAME as /file/ does (Range too), but every answer stops halfway: FIN, no close_notify
   /lying/NAME       ROOT/NAME whole (Range ignored) under a Content-Length one 4 KiB sector too long
   /stall-file/NAME  ROOT/NAME's headers and first half, then silence
+  /longer           Content-Length 10000, sends 14096 bytes, closes cleanly: more body than announced
+  /gzip             Content-Encoding: gzip (10 bytes that are not even gzip)
+  /accept-encoding  the request's Accept-Encoding header as the body ("(none)" without one)
 
 Usage: hostile_server.py --cert CRT --key KEY --root DIR. Listens on a free port of 127.0.0.1 and prints
 it; exits on SIGTERM or when its parent dies.
@@ -96,6 +99,17 @@ class Handler(BaseHTTPRequestHandler):
                 self.wfile.write(BODY[i:i + 1])
                 self.wfile.flush()
                 time.sleep(0.05)
+        elif path == "/longer":
+            self.head(200, [("Content-Length", "10000")])
+            self.wfile.write(BODY + BODY[:4096])
+            self.end_cleanly()
+        elif path == "/gzip":
+            self.head(200, [("Content-Length", "10"), ("Content-Encoding", "gzip")])
+            self.wfile.write(BODY[:10])
+        elif path == "/accept-encoding":
+            value = self.headers.get("Accept-Encoding", "(none)").encode()
+            self.head(200, [("Content-Length", str(len(value)))])
+            self.wfile.write(value)
         elif path == "/silent-head":
             time.sleep(60)
         elif path.startswith("/headers/"):

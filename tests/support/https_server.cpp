@@ -67,7 +67,8 @@ const TestPki& TestPki::get() {
   static const TestPki pki = [] {
     const CommandResult made = run_command(kSupport.string() + "/make-test-pki " + dir.path().string());
     if (made.exit_code != 0) throw std::runtime_error("make-test-pki failed: " + made.out);
-    return TestPki{dir / "ca.pem", dir / "server.pem", dir / "server.key", dir / "other-ca.pem"};
+    return TestPki{dir / "ca.pem",       dir / "server.pem",  dir / "server.key",
+                   dir / "other-ca.pem", dir / "expired.pem", dir / "future.pem"};
   }();
   return pki;
 }
@@ -155,12 +156,13 @@ NginxServer::NginxServer(const std::filesystem::path& docroot, Options options) 
   // The port is free when picked but could be taken before nginx binds it: then try another.
   for (int attempt = 0; attempt < 5; ++attempt) {
     port_ = free_loopback_port();
-    std::vector<std::string> argv = {"bash",     (kSupport / "nginx-serve").string(),
-                                     "--root",   docroot.string(),
-                                     "--port",   std::to_string(port_),
-                                     "--cert",   pki.server_pem.string(),
-                                     "--key",    pki.server_key.string(),
-                                     "--prefix", prefix_.path().string()};
+    std::vector<std::string> argv = {
+        "bash",     (kSupport / "nginx-serve").string(),
+        "--root",   docroot.string(),
+        "--port",   std::to_string(port_),
+        "--cert",   (options.certificate.empty() ? pki.server_pem : options.certificate).string(),
+        "--key",    pki.server_key.string(),
+        "--prefix", prefix_.path().string()};
     if (options.second_address) argv.insert(argv.end(), {"--also-listen", "127.0.0.2"});
     std::string line;
     if (process_.start(argv, prefix_ / "serve.log", line)) return;

@@ -22,6 +22,8 @@ struct TestPki {
   std::filesystem::path server_pem;  // signed by it, for IP:127.0.0.1, IP:::1, DNS:localhost
   std::filesystem::path server_key;
   std::filesystem::path other_ca_pem;  // unrelated to the server's certificate
+  std::filesystem::path expired_pem;   // server_key's certificate, valid in 2020 only
+  std::filesystem::path future_pem;    // server_key's certificate, valid from 2099 on
 
   std::string ca_text() const;
   std::string other_ca_text() const;
@@ -71,7 +73,8 @@ class ServerProcess {
 class NginxServer {
  public:
   struct Options {
-    bool second_address = false;  // also listen on 127.0.0.2, which the certificate does not name
+    bool second_address = false;        // also listen on 127.0.0.2, which the certificate does not name
+    std::filesystem::path certificate;  // instead of TestPki's server_pem (same key)
   };
   explicit NginxServer(const std::filesystem::path& docroot) : NginxServer(docroot, Options{}) {}
   NginxServer(const std::filesystem::path& docroot, Options options);

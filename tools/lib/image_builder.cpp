@@ -40,13 +40,13 @@ void append_le32(std::vector<uint8_t>& out, uint32_t v) {
   out.insert(out.end(), b, b + 4);
 }
 
-std::vector<uint8_t> header(const ImageSpec& spec, uint16_t max_rev) {
+std::vector<uint8_t> header(const ImageSpec& spec, uint16_t max_rev, uint32_t entry, size_t segments) {
   std::vector<uint8_t> h(kImageHeaderSize, 0);
   h[0] = kImageMagic;
-  h[1] = 2;  // segments: descriptor, payload
+  h[1] = static_cast<uint8_t>(segments);
   h[2] = kSpiModeDio;
   h[3] = kSpiSize4MbFreq80M;
-  store_le32(&h[4], kPayloadLoadBase);  // entry: the start of the payload segment (patched below)
+  store_le32(&h[4], entry);
   h[8] = kWpPinDisabled;
   store_le16(&h[12], static_cast<uint16_t>(spec.chip));
   h[14] = static_cast<uint8_t>(spec.min_chip_rev_full / 100);  // the legacy major-only field
@@ -58,13 +58,8 @@ std::vector<uint8_t> header(const ImageSpec& spec, uint16_t max_rev) {
 
 }  // namespace
 
-BuiltImage build_app_image(const ImageSpec& spec) {
-  BuiltImage built;
-  const auto chip = chip_by_id(static_cast<uint16_t>(spec.chip));
-  if (!chip) return {{}, "unknown chip"};
-  if (spec.payload.empty()) return {{}, "the payload is empty"};
-
-  std::vector<uint8_t> desc(kAppDescSize, 0);
+std::string fill_app_descriptor(const ImageSpec& spec, const uint8_t (&elf_digest)[32], uint8_t* desc) {
+  std::fill(desc, desc + kAppDescSize, 0);
   store_le32(&desc[0], kAppDescMagic);
   store_le32(&desc[4], spec.secure_version);
   const std::time_t now = build_clock();
@@ -81,46 +76,59 @@ BuiltImage build_app_image(const ImageSpec& spec) {
            put_field(&desc[96], 16, spec.date.empty() ? date_text : spec.date, "date"),
            put_field(&desc[112], 32, spec.idf_ver.empty() ? kIdfVer : spec.idf_ver, "idf_ver"),
        }) {
-    if (!error.empty()) return {{}, error};
+    if (!error.empty()) return error;
   }
-  if (spec.version.empty()) return {{}, "the version is empty"};
-  if (spec.project_name.empty()) return {{}, "the project name is empty"};
+  if (spec.version.empty()) return "the version is empty";
+  if (spec.project_name.empty()) return "the project name is empty";
+  std::copy(std::begin(elf_digest), std::end(elf_digest), &desc[144]);
+  return {};
+}
+
+std::vector<uint8_t> assemble_app_image(const ImageSpec& spec, uint16_t max_rev, uint32_t entry,
+                                        const std::vector<ImageSegment>& segments) {
+  std::vector<uint8_t> out = header(spec, max_rev, entry, segments.size());
+  uint8_t checksum = kChecksumSeed;
+  for (const ImageSegment& segment : segments) {
+    std::vector<uint8_t> data = segment.data;
+    data.resize((data.size() + 3) / 4 * 4, 0);  // segment lengths are multiples of 4
+    append_le32(out, segment.load_addr);
+    append_le32(out, static_cast<uint32_t>(data.size()));
+    out.insert(out.end(), data.begin(), data.end());
+    for (uint8_t b : data)
+      checksum ^= b;
+  }
+  while (out.size() % 16 != 15)
+    out.push_back(0);
+  out.push_back(checksum);
+
+  host::MbedSha256 sha;
+  uint8_t digest[32];
+  sha.update({out.data(), out.size()});
+  sha.finish(digest);
+  out.insert(out.end(), std::begin(digest), std::end(digest));
+  return out;
+}
+
+BuiltImage build_app_image(const ImageSpec& spec) {
+  const auto chip = chip_by_id(static_cast<uint16_t>(spec.chip));
+  if (!chip) return {{}, "unknown chip"};
+  if (spec.payload.empty()) return {{}, "the payload is empty"};
+
   // app_elf_sha256: ESP-IDF hashes the ELF; our ELF is the payload.
   host::MbedSha256 sha;
   uint8_t payload_digest[32];
   sha.update({spec.payload.data(), spec.payload.size()});
   sha.finish(payload_digest);
-  std::copy(std::begin(payload_digest), std::end(payload_digest), &desc[144]);
+  std::vector<uint8_t> desc(kAppDescSize);
+  if (std::string error = fill_app_descriptor(spec, payload_digest, desc.data()); !error.empty())
+    return {{}, error};
 
-  std::vector<uint8_t>& out = built.bytes;
-  out = header(spec, spec.max_chip_rev_full.value_or(chip->max_chip_rev_full));
-  append_le32(out, kDescLoadAddr);
-  append_le32(out, kAppDescSize);
-  out.insert(out.end(), desc.begin(), desc.end());
-
-  std::vector<uint8_t> payload = spec.payload;
-  payload.resize((payload.size() + 3) / 4 * 4, 0);  // segment lengths are multiples of 4
-  const uint32_t payload_offset = static_cast<uint32_t>(out.size() + kSegmentHeaderSize);
-  store_le32(&out[4], kPayloadLoadBase + payload_offset);
-  append_le32(out, kPayloadLoadBase + payload_offset);
-  append_le32(out, static_cast<uint32_t>(payload.size()));
-  out.insert(out.end(), payload.begin(), payload.end());
-
-  uint8_t checksum = kChecksumSeed;
-  for (uint8_t b : desc)
-    checksum ^= b;
-  for (uint8_t b : payload)
-    checksum ^= b;
-  while (out.size() % 16 != 15)
-    out.push_back(0);
-  out.push_back(checksum);
-
-  uint8_t digest[32];
-  sha.begin();
-  sha.update({out.data(), out.size()});
-  sha.finish(digest);
-  out.insert(out.end(), std::begin(digest), std::end(digest));
-  return built;
+  const uint32_t payload_offset =
+      static_cast<uint32_t>(kImageHeaderSize + kSegmentHeaderSize + kAppDescSize + kSegmentHeaderSize);
+  const uint32_t entry = kPayloadLoadBase + payload_offset;  // the start of the payload segment
+  return {assemble_app_image(spec, spec.max_chip_rev_full.value_or(chip->max_chip_rev_full), entry,
+                             {{kDescLoadAddr, desc}, {entry, spec.payload}}),
+          {}};
 }
 
 }  // namespace privota::tools

@@ -38,6 +38,17 @@ struct BuiltImage {
 // The build clock is SOURCE_DATE_EPOCH when set (reproducible builds), else the current time.
 BuiltImage build_app_image(const ImageSpec& spec);
 
+// The parts every image builder shares (this one and elf_image_builder.h):
+// fills a 256-byte esp_app_desc_t from `spec` with `elf_digest` as app_elf_sha256; "" or what is wrong.
+std::string fill_app_descriptor(const ImageSpec& spec, const uint8_t (&elf_digest)[32], uint8_t* desc);
+struct ImageSegment {
+  uint32_t load_addr = 0;
+  std::vector<uint8_t> data;  // padded with zeros to a multiple of 4 when assembled
+};
+// Header (chip and revisions from `spec`), segments, checksum and the appended SHA-256.
+std::vector<uint8_t> assemble_app_image(const ImageSpec& spec, uint16_t max_rev, uint32_t entry,
+                                        const std::vector<ImageSegment>& segments);
+
 // Where the payload (segment 1) lies in a built image: what the bootloader hands to fexecve.
 constexpr uint32_t kDescLoadAddr = 0x3C000020;
 constexpr uint32_t kPayloadLoadBase = 0x42000000;

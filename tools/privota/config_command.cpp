@@ -23,9 +23,10 @@ struct ConfigOptions {
   std::string out, chip = "esp32c3", user_ca, tls_ca;
   std::vector<std::string> keys, key_digests, hosts;
   std::vector<uint32_t> ports;
-  bool no_secure_boot = false, allow_http = false, force = false;
+  bool no_secure_boot = false, allow_http = false, force = false, allow_degraded_sandbox = false;
   uint32_t confirm_timeout_ms = 10000, crash_loop_limit = 3, max_url_length = 256;
   uint32_t connect_timeout_ms = 5000, stall_timeout_ms = 10000, max_attempts = 4;
+  uint32_t low_speed_bytes = 4096, low_speed_window_ms = 30000, job_deadline_ms = 30 * 60 * 1000;
 };
 
 std::string hex(const std::array<uint8_t, 32>& bytes) {
@@ -56,7 +57,10 @@ void write_config(const ConfigOptions& o) {
                         {"max_url_length", o.max_url_length},
                         {"connect_timeout_ms", o.connect_timeout_ms},
                         {"stall_timeout_ms", o.stall_timeout_ms},
-                        {"max_attempts", o.max_attempts}};
+                        {"max_attempts", o.max_attempts},
+                        {"low_speed_bytes", o.low_speed_bytes},
+                        {"low_speed_window_ms", o.low_speed_window_ms},
+                        {"job_deadline_ms", o.job_deadline_ms}};
   if (!o.tls_ca.empty()) ota["tls_ca"] = relative_to_output(o.tls_ca, o.out);
   const nlohmann::json j = {
       {"chip", o.chip},
@@ -64,7 +68,8 @@ void write_config(const ConfigOptions& o) {
       {"user_app",
        {{"ca_cert", relative_to_output(ca.string(), o.out)},
         {"confirm_timeout_ms", o.confirm_timeout_ms},
-        {"crash_loop_limit", o.crash_loop_limit}}},
+        {"crash_loop_limit", o.crash_loop_limit},
+        {"sandbox", {{"allow_degraded", o.allow_degraded_sandbox}}}}},
       {"ota", ota},
   };
   const std::string text = j.dump(2) + "\n";
@@ -108,6 +113,9 @@ void add_config_commands(CLI::App& app) {
       ->capture_default_str();
   cmd->add_option("--crash-loop-limit", o->crash_loop_limit, "restarts of a crashing valid user app per boot")
       ->capture_default_str();
+  cmd->add_flag("--allow-degraded-sandbox", o->allow_degraded_sandbox,
+                "start the user app even on a kernel that lacks part of the sandbox (landlock ABI < 6); "
+                "the sim logs what is missing");
   cmd->add_option("--max-url-length", o->max_url_length, "longest URL accepted (1..479)")
       ->capture_default_str();
   cmd->add_option("--connect-timeout-ms", o->connect_timeout_ms, "OTA: connect timeout")
@@ -115,6 +123,14 @@ void add_config_commands(CLI::App& app) {
   cmd->add_option("--stall-timeout-ms", o->stall_timeout_ms, "OTA: no data for this long fails the transfer")
       ->capture_default_str();
   cmd->add_option("--max-attempts", o->max_attempts, "OTA: transfers tried before the job fails")
+      ->capture_default_str();
+  cmd->add_option("--low-speed-bytes", o->low_speed_bytes,
+                  "OTA: fewer bytes than this in --low-speed-window-ms fails the transfer (too_slow); 0: off")
+      ->capture_default_str();
+  cmd->add_option("--low-speed-window-ms", o->low_speed_window_ms, "OTA: the window of the low-speed limit")
+      ->capture_default_str();
+  cmd->add_option("--job-deadline-ms", o->job_deadline_ms,
+                  "OTA: a job still running after this fails (job_deadline); 0: no deadline")
       ->capture_default_str();
   cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] { write_config(*o); });

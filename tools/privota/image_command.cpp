@@ -1,9 +1,10 @@
-// privota image build|info: ESP app images around a host payload.
+// privota image build|info: ESP app images around a host payload or from a bare-metal ELF.
 #include <memory>
 
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "elf_image_builder.h"
 #include "file_io.h"
 #include "image_builder.h"
 #include "image_report.h"
@@ -19,14 +20,19 @@ using tools::ToolError;
 
 void add_build(CLI::App& group) {
   struct Options {
-    std::string payload, version, project, chip = "esp32c3", output, time, date;
+    std::string payload, elf, version, project, chip = "esp32c3", output, time, date;
     uint32_t secure_version = 0;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = group.add_subcommand("build",
-                                       "Wrap a payload (the host executable) in an ESP app image with an "
-                                       "app descriptor, checksum and appended SHA-256");
-  cmd->add_option("--payload", o->payload, "the executable the image carries")->required();
+                                       "Wrap a payload (the host executable) in an ESP app image, or turn "
+                                       "an ELF's loadable segments into one (--elf), with an app "
+                                       "descriptor, checksum and appended SHA-256");
+  CLI::Option* payload = cmd->add_option("--payload", o->payload, "the host executable the image carries");
+  cmd->add_option("--elf", o->elf,
+                  "a bare-metal ELF (e.g. rv32 firmware): its loadable segments become the image's, at "
+                  "their load addresses; it needs a 256-byte .rodata_desc section first")
+      ->excludes(payload);
   cmd->add_option("--version", o->version, "app version, up to 31 characters (e.g. 1.2.0)")->required();
   cmd->add_option("--secure-version", o->secure_version, "anti-rollback counter (default 0)");
   cmd->add_option("--project", o->project, "project name, up to 31 characters")->required();
@@ -37,15 +43,22 @@ void add_build(CLI::App& group) {
   cmd->callback([o] {
     const auto chip = chip_by_name(o->chip.c_str());
     if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o->chip, host::chip_names()));
+    if (o->payload.empty() == o->elf.empty())
+      throw ToolError("give the image's contents: --payload FILE (host executable) or --elf FILE");
     tools::ImageSpec spec;
-    spec.payload = tools::read_binary_file(o->payload);
     spec.version = o->version;
     spec.secure_version = o->secure_version;
     spec.project_name = o->project;
     spec.chip = chip->id;
     spec.time = o->time;
     spec.date = o->date;
-    const tools::BuiltImage image = tools::build_app_image(spec);
+    tools::BuiltImage image;
+    if (!o->elf.empty()) {
+      image = tools::build_elf_app_image(spec, tools::read_binary_file(o->elf));
+    } else {
+      spec.payload = tools::read_binary_file(o->payload);
+      image = tools::build_app_image(spec);
+    }
     if (!image.error.empty()) throw ToolError("cannot build the image: " + image.error);
     tools::write_file_atomically(o->output, image.bytes);
   });

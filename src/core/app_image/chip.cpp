@@ -6,9 +6,10 @@ namespace privota {
 namespace {
 
 constexpr ChipInfo kChips[] = {
-    {ChipId::kEsp32, "esp32", 399},    {ChipId::kEsp32S2, "esp32s2", 99},  {ChipId::kEsp32C3, "esp32c3", 199},
-    {ChipId::kEsp32S3, "esp32s3", 99}, {ChipId::kEsp32C2, "esp32c2", 199}, {ChipId::kEsp32C6, "esp32c6", 99},
-    {ChipId::kEsp32H2, "esp32h2", 99},
+    {ChipId::kEsp32, "esp32", 399},     {ChipId::kEsp32S2, "esp32s2", 99},
+    {ChipId::kEsp32C3, "esp32c3", 199}, {ChipId::kEsp32S3, "esp32s3", 99},
+    {ChipId::kEsp32C2, "esp32c2", 199}, {ChipId::kEsp32C6, "esp32c6", 99},
+    {ChipId::kEsp32H2, "esp32h2", 99},  {ChipId::kQemuRv32, "qemu-rv32", 99},
 };
 
 }  // namespace

@@ -80,6 +80,10 @@ const char* code_name(Code code) {
       return "wrong_chip";
     case Code::kNotNewer:
       return "not_newer";
+    case Code::kTooSlow:
+      return "too_slow";
+    case Code::kJobDeadline:
+      return "job_deadline";
   }
   return "unknown";
 }

@@ -18,6 +18,7 @@ bool is_retryable(const Status& status) {
     case Code::kTimeout:
     case Code::kNetwork:
     case Code::kTruncated:
+    case Code::kTooSlow:  // another connection may be faster; the deadline bounds the retries
       return true;
     case Code::kHttpStatus:
       // 5xx, or a 206 that did not answer our Range (asked again for the whole file).
@@ -102,6 +103,7 @@ Status OtaJob::run() {
   if (progress_.state != JobState::kQueued || journal_.url_len == 0)
     return Status::error(Code::kBadState, "run() needs a job from start() or resume_from_journal()");
   report();
+  started_ms_ = c_.clock->now_ms();
   Status status = download();
   if (status.is_ok()) status = verify_and_activate();
   if (!status.is_ok()) return fail(status);
@@ -149,11 +151,36 @@ Status OtaJob::back_off(uint32_t retry) {
   set_state(JobState::kConnecting);
   while (true) {
     if (c_.observer->cancel_requested()) return Status::error(Code::kCancelled, "cancelled by the user app");
+    PRIVOTA_TRY(check_deadline());
     if (delay == 0) return Status::ok();
     const uint32_t slice = delay < 100 ? delay : 100;
     c_.clock->sleep_ms(slice);
     delay -= slice;
   }
+}
+
+Status OtaJob::check_deadline() const {
+  const uint32_t deadline = c_.config.job_deadline_ms;
+  if (deadline != 0 && c_.clock->now_ms() - started_ms_ >= deadline)
+    return Status::error(Code::kJobDeadline, "the job ran longer than its deadline (job_deadline_ms)",
+                         deadline);
+  return Status::ok();
+}
+
+// After `n` body bytes arrived: the deadline, then the low-speed window (restarted by receive_body()).
+Status OtaJob::check_pace(size_t n) {
+  PRIVOTA_TRY(check_deadline());
+  const uint32_t window = c_.config.low_speed_window_ms;
+  if (c_.config.low_speed_bytes == 0 || window == 0) return Status::ok();
+  window_bytes_ += static_cast<uint32_t>(n);
+  const uint64_t now = c_.clock->now_ms();
+  if (now - window_start_ms_ < window) return Status::ok();
+  if (window_bytes_ < c_.config.low_speed_bytes)
+    return Status::error(Code::kTooSlow, "the server sent less than low_speed_bytes in low_speed_window_ms",
+                         window_bytes_);
+  window_start_ms_ = now;
+  window_bytes_ = 0;
+  return Status::ok();
 }
 
 Status OtaJob::verify_and_activate() {

@@ -25,10 +25,19 @@ size_t bounded_length(const char* text, size_t capacity) {
 
 Status OtaJob::transfer() {
   ++progress_.attempts;
-  const uint32_t from = resume_point();
+  uint32_t from = resume_point();
   progress_.resumed_from = from;
   set_state(JobState::kConnecting);
   Status status = open_following_redirects(from);
+  // A 206 for another range than the one asked: this server will not resume this file. Nothing failed
+  // that a retry could mend, so start over from zero within this attempt instead of using one up.
+  if (status.is_ok() && from > 0 && response_.status == 206 && !is_our_tail(from)) {
+    c_.transport->close();
+    status = restart_from_zero();
+    from = 0;
+    progress_.resumed_from = 0;
+    if (status.is_ok()) status = open_following_redirects(from);
+  }
   if (status.is_ok()) status = accept_response(from);
   if (status.is_ok()) status = receive_body();
   c_.transport->close();
@@ -102,14 +111,17 @@ Status OtaJob::accept_whole_file() {
   return Status::ok();
 }
 
-// 206: the tail we asked for, of the very file we hold the start of; anything else is not used.
-Status OtaJob::accept_tail(uint32_t from) {
+bool OtaJob::is_our_tail(uint32_t from) const {
   const HttpResponse& r = response_;
   const uint32_t total = journal_.total_size;
-  const bool matches = r.has_content_range && r.range_first == from && r.range_total == total &&
-                       r.range_last == total - 1 &&
-                       (!r.has_content_length || r.content_length == total - from);
-  if (!matches) {
+  return r.has_content_range && r.range_first == from && r.range_total == total &&
+         r.range_last == total - 1 && (!r.has_content_length || r.content_length == total - from);
+}
+
+// 206: the tail we asked for, of the very file we hold the start of; anything else is not used.
+Status OtaJob::accept_tail(uint32_t from) {
+  const uint32_t total = journal_.total_size;
+  if (!is_our_tail(from)) {
     PRIVOTA_TRY(restart_from_zero());
     return Status::error(Code::kHttpStatus, "Content-Range does not match the request", 206);
   }
@@ -123,6 +135,8 @@ Status OtaJob::accept_tail(uint32_t from) {
 
 Status OtaJob::receive_body() {
   set_state(JobState::kDownloading);
+  window_start_ms_ = c_.clock->now_ms();
+  window_bytes_ = 0;
   const uint32_t announced = response_.has_content_length ? response_.content_length : UINT32_MAX;
   while (true) {
     if (c_.observer->cancel_requested()) return Status::error(Code::kCancelled, "cancelled by the user app");
@@ -139,6 +153,7 @@ Status OtaJob::receive_body() {
     report();  // received, not yet written: what a power cut while writing it would cost
     PRIVOTA_TRY(consume(n));
     report();
+    PRIVOTA_TRY(check_pace(n));
   }
   if (response_.has_content_length && body_received_ < announced)
     return Status::error(Code::kTruncated, "the body ended before Content-Length", body_received_);

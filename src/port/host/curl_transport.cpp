@@ -22,6 +22,9 @@ void init_curl_once() {
 }
 
 constexpr long kCurlNotVerified = 1;
+// OpenSSL's X509_V_ERR_* (include/openssl/x509_vfy.h): a certificate outside its validity dates.
+constexpr long kOpenSslCertNotYetValid = 9;
+constexpr long kOpenSslCertHasExpired = 10;
 constexpr long kOpenSslHostnameMismatch = 62;
 constexpr long kOpenSslIpAddressMismatch = 64;
 
@@ -133,6 +136,12 @@ Status CurlTransport::configure(const HttpRequest& request) {
   set(CURLOPT_NETRC, static_cast<long>(CURL_NETRC_IGNORED));
   set(CURLOPT_NOSIGNAL, 1L);
   set(CURLOPT_USERAGENT, "privota");
+  // The bytes written to flash are the file's: no compression asked for (libcurl would not decode it,
+  // CURLOPT_ACCEPT_ENCODING stays unset) and any other Content-Encoding refused in open().
+  // The body is counted here, not by libcurl, which stops at Content-Length and drops what follows: with
+  // the length ignored and the connection closed after the response, a body longer than announced is
+  // seen (kTrailingData) instead of silently cut.
+  set(CURLOPT_IGNORE_CONTENT_LENGTH, 1L);
   // TLS: the configured CA only. The blob replaces nothing by itself: the built-in CA file and path are
   // switched off explicitly, so a system CA can never vouch for an update server.
   set(CURLOPT_SSL_VERIFYPEER, 1L);
@@ -144,6 +153,10 @@ Status CurlTransport::configure(const HttpRequest& request) {
   set(CURLOPT_CAINFO_BLOB, &ca);
   set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(options_.connect_timeout_ms));
   set(CURLOPT_BUFFERSIZE, static_cast<long>(buffer_.size()));
+  request_headers_ = curl_slist_append(nullptr, "Accept-Encoding: identity");
+  if (request_headers_ != nullptr)
+    request_headers_ = curl_slist_append(request_headers_, "Connection: close");
+  if (request_headers_ == nullptr) return Status::error(Code::kIoError, "out of memory for request headers");
   set(CURLOPT_HEADERFUNCTION, &CurlTransport::on_header);
   set(CURLOPT_HEADERDATA, static_cast<void*>(this));
   set(CURLOPT_WRITEFUNCTION, &CurlTransport::on_body);
@@ -153,12 +166,12 @@ Status CurlTransport::configure(const HttpRequest& request) {
     set(CURLOPT_RANGE, range.c_str());                                    // copied by libcurl
     if (!request.if_range.empty()) {
       const std::string line = "If-Range: " + std::string(request.if_range.data(), request.if_range.size());
-      request_headers_ = curl_slist_append(nullptr, line.c_str());
-      if (request_headers_ == nullptr)
-        return Status::error(Code::kIoError, "out of memory for request headers");
-      set(CURLOPT_HTTPHEADER, request_headers_);
+      curl_slist* more = curl_slist_append(request_headers_, line.c_str());
+      if (more == nullptr) return Status::error(Code::kIoError, "out of memory for request headers");
+      request_headers_ = more;
     }
   }
+  set(CURLOPT_HTTPHEADER, request_headers_);
   if (rc != CURLE_OK) return Status::error(Code::kUnsupported, "libcurl refused a required option", rc);
   return Status::ok();
 }
@@ -178,6 +191,8 @@ Status CurlTransport::open(const HttpRequest& request, HttpResponse& response) {
     return Status::error(Code::kNetwork, "the server closed without a response head");
   }
   if (content_length_too_large_) return Status::error(Code::kLimitExceeded, "Content-Length above 4 GiB");
+  if (encoded_)
+    return Status::error(Code::kUnsupported, "the server sent a Content-Encoding other than identity");
   response = head_;
   return Status::ok();
 }
@@ -192,10 +207,14 @@ Result<size_t> CurlTransport::read(ByteSpan out) {
       if (curl_easy_pause(easy_, CURLPAUSE_CONT) != CURLE_OK)
         return Status::error(Code::kIoError, "libcurl could not resume the transfer");
     }
-    PRIVOTA_TRY(pump([this] { return buffered() > 0; }));
+    const Status pumped = pump([this] { return buffered() > 0; });
+    // After the whole announced body the server should close (we asked it to); one that keeps the
+    // connection open instead has still delivered the file.
+    const bool body_complete = head_.has_content_length && body_bytes_ == head_.content_length;
+    if (!pumped.is_ok() && !(pumped.code() == Code::kTimeout && body_complete)) return pumped;
   }
   if (buffered() == 0) {
-    if (result_ != CURLE_OK) return transfer_error();
+    PRIVOTA_TRY(transfer_error());  // ok at a clean end of the whole body
     return size_t{0};
   }
   const size_t n = std::min(out.size(), buffered());
@@ -212,13 +231,28 @@ void CurlTransport::close() {
   request_headers_ = nullptr;
   head_ = HttpResponse{};
   head_done_ = got_byte_ = content_length_too_large_ = paused_ = chunk_too_large_ = done_ = false;
+  encoded_ = trailing_ = false;
+  body_bytes_ = 0;
   result_ = CURLE_OK;
   begin_ = end_ = 0;
 }
 
+bool CurlTransport::request_sent() const {
+  // libcurl stamps PRETRANSFER once the connection (TCP, TLS) is up and the request goes out, also on a
+  // reused connection; until then its own connect timeout runs.
+  curl_off_t pretransfer = 0;
+  return curl_easy_getinfo(easy_, CURLINFO_PRETRANSFER_TIME_T, &pretransfer) == CURLE_OK && pretransfer > 0;
+}
+
+// Each timeout is what its name says: connect_timeout_ms until the connection is up (libcurl's
+// CURLOPT_CONNECTTIMEOUT_MS, reported by transfer_error()); from then on stall_timeout_ms without a byte,
+// the response head included.
 template <typename Ready>
 Status CurlTransport::pump(Ready ready) {
-  uint64_t deadline = now_ms() + options_.stall_timeout_ms + (got_byte_ ? 0 : options_.connect_timeout_ms);
+  const uint64_t start = now_ms();
+  bool connected = got_byte_ || request_sent();
+  // Before the connection is up, a backstop only: libcurl's connect timeout fires first.
+  uint64_t deadline = start + options_.stall_timeout_ms + (connected ? 0 : options_.connect_timeout_ms);
   for (;;) {
     got_byte_now_ = false;
     int running = 0;
@@ -233,9 +267,17 @@ Status CurlTransport::pump(Ready ready) {
     }
     if (ready() || done_) return Status::ok();
     const uint64_t now = now_ms();
+    if (!connected && request_sent()) {
+      connected = true;
+      deadline = now + options_.stall_timeout_ms;
+    }
     if (got_byte_now_) deadline = now + options_.stall_timeout_ms;
-    if (now >= deadline)
+    if (now >= deadline) {
+      if (!connected) return Status::error(Code::kTimeout, "no connection within the connect timeout");
+      if (!got_byte_)
+        return Status::error(Code::kTimeout, "connected, but no response head within the stall timeout");
       return Status::error(Code::kTimeout, "no byte from the server within the stall timeout");
+    }
     const int wait_ms = static_cast<int>(std::min<uint64_t>(deadline - now, 1000));
     if (curl_multi_poll(multi_, nullptr, 0, wait_ms, nullptr) != CURLM_OK)
       return Status::error(Code::kIoError, "libcurl multi interface failed");
@@ -245,6 +287,11 @@ Status CurlTransport::pump(Ready ready) {
 Status CurlTransport::transfer_error() const {
   if (chunk_too_large_)
     return Status::error(Code::kLimitExceeded, "libcurl delivered more than the buffer holds");
+  if (trailing_) return Status::error(Code::kTrailingData, "more body than Content-Length", body_bytes_);
+  // Content-Length is counted here (see configure()): the stream ended before it, cleanly or not.
+  const bool short_body = head_done_ && head_.has_content_length && body_bytes_ < head_.content_length;
+  if (short_body && (result_ == CURLE_OK || result_ == CURLE_RECV_ERROR || result_ == CURLE_PARTIAL_FILE))
+    return Status::error(Code::kTruncated, "the connection ended before Content-Length", body_bytes_);
   switch (result_) {
     case CURLE_OK:
       return Status::ok();
@@ -269,6 +316,14 @@ Status CurlTransport::transfer_error() const {
       // host name is checked after the handshake, by libcurl, before it stores the (good) chain result, so
       // then the value is still its "not verified" placeholder !X509_V_OK == 1 (7.88 lib/vtls/openssl.c);
       // a name checked by OpenSSL itself fails with X509_V_ERR_HOSTNAME_MISMATCH 62 or _IP_ADDRESS_ 64.
+      // The dates are checked with the chain: a certificate from the right CA but outside its dates is
+      // named as such (a wrong clock or a server that forgot to renew), not as an unknown CA.
+      if (verify == kOpenSslCertHasExpired)
+        return Status::error(Code::kUntrusted, "server certificate has expired",
+                             static_cast<uint32_t>(verify));
+      if (verify == kOpenSslCertNotYetValid)
+        return Status::error(Code::kUntrusted, "server certificate is not valid yet (check the clock)",
+                             static_cast<uint32_t>(verify));
       if (verify > kCurlNotVerified && verify != kOpenSslHostnameMismatch &&
           verify != kOpenSslIpAddressMismatch)
         return Status::error(Code::kUntrusted, "server certificate does not chain to the configured CA",
@@ -316,7 +371,8 @@ void CurlTransport::parse_header_line(const char* line, size_t length) {
   if (starts_with_nocase(line, length, "HTTP/")) {
     // A new response head (the one after a 1xx starts over).
     head_ = HttpResponse{};
-    head_done_ = content_length_too_large_ = false;
+    head_done_ = content_length_too_large_ = encoded_ = false;
+    body_bytes_ = 0;
     const char* space = static_cast<const char*>(memchr(line, ' ', length));
     uint64_t status = 0;
     if (space != nullptr && line + length - space > 3 && parse_number(space + 1, 3, 999, status))
@@ -350,6 +406,8 @@ void CurlTransport::parse_header_line(const char* line, size_t length) {
     }
   } else if (is("Content-Range")) {
     head_.has_content_range = parse_content_range(value, value_length, head_);
+  } else if (is("Content-Encoding")) {
+    encoded_ = !(value_length == 8 && strncasecmp(value, "identity", 8) == 0);
   } else if (is("ETag")) {
     copy_field(head_.etag, value, value_length);
   } else if (is("Last-Modified")) {
@@ -363,6 +421,10 @@ void CurlTransport::parse_header_line(const char* line, size_t length) {
 size_t CurlTransport::on_body(char* data, size_t size, size_t count, void* self) {
   auto* t = static_cast<CurlTransport*>(self);
   const size_t n = size * count;
+  if (t->head_.has_content_length && n > t->head_.content_length - t->body_bytes_) {
+    t->trailing_ = true;
+    return 0;  // CURLE_WRITE_ERROR: no byte past the announced length reaches the job
+  }
   if (n > t->buffer_.size()) {
     t->chunk_too_large_ = true;
     return 0;  // CURLE_WRITE_ERROR
@@ -378,6 +440,7 @@ size_t CurlTransport::on_body(char* data, size_t size, size_t count, void* self)
   }
   memcpy(t->buffer_.data() + t->end_, data, n);
   t->end_ += n;
+  t->body_bytes_ += static_cast<uint32_t>(n);
   t->peak_buffered_ = std::max(t->peak_buffered_, t->buffered());
   t->got_byte_ = t->got_byte_now_ = true;
   return n;

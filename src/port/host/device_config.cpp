@@ -117,7 +117,7 @@ void parse_secure_boot(const json& j, SecureBootConfig& out) {
 void parse_user_app(const json& j, const std::filesystem::path& base, UserAppConfig& out) {
   only_keys(j, "user_app",
             {"ca_cert", "ca_cert_pem", "confirm_timeout_ms", "crash_loop_limit", "memory_mib", "cpu_seconds",
-             "args"});
+             "args", "sandbox"});
   out.ca_pem = pem(j, "ca_cert", base, "user_app");
   if (out.ca_pem.empty()) throw ConfigError("user_app.ca_cert is missing: user apps could not be verified");
   take_u32(j, "confirm_timeout_ms", out.confirm_timeout_ms, "user_app");
@@ -125,13 +125,18 @@ void parse_user_app(const json& j, const std::filesystem::path& base, UserAppCon
   take_u32(j, "memory_mib", out.memory_mib, "user_app");
   take_u32(j, "cpu_seconds", out.cpu_seconds, "user_app");
   take(j, "args", out.args, "user_app");
+  if (j.contains("sandbox")) {
+    only_keys(j["sandbox"], "user_app.sandbox", {"allow_degraded"});
+    take(j["sandbox"], "allow_degraded", out.sandbox_allow_degraded, "user_app.sandbox");
+  }
   if (out.memory_mib < 16) throw ConfigError("user_app.memory_mib below 16 would not even load a program");
 }
 
 void parse_ota(const json& j, const std::filesystem::path& base, OtaConfig& out) {
   only_keys(j, "ota",
             {"tls_ca", "tls_ca_pem", "allowed_hosts", "allowed_ports", "allow_http", "max_url_length",
-             "connect_timeout_ms", "stall_timeout_ms", "max_attempts", "first_backoff_ms", "max_redirects"});
+             "connect_timeout_ms", "stall_timeout_ms", "max_attempts", "first_backoff_ms", "max_redirects",
+             "low_speed_bytes", "low_speed_window_ms", "job_deadline_ms"});
   out.tls_ca_pem = pem(j, "tls_ca", base, "ota");
   take(j, "allowed_hosts", out.allowed_hosts, "ota");
   std::vector<uint32_t> ports;
@@ -147,6 +152,11 @@ void parse_ota(const json& j, const std::filesystem::path& base, OtaConfig& out)
   take_u32(j, "max_attempts", out.max_attempts, "ota");
   take_u32(j, "first_backoff_ms", out.first_backoff_ms, "ota");
   take_u32(j, "max_redirects", out.max_redirects, "ota");
+  take_u32(j, "low_speed_bytes", out.low_speed_bytes, "ota");
+  take_u32(j, "low_speed_window_ms", out.low_speed_window_ms, "ota");
+  take_u32(j, "job_deadline_ms", out.job_deadline_ms, "ota");
+  if ((out.low_speed_bytes == 0) != (out.low_speed_window_ms == 0))
+    throw ConfigError("ota.low_speed_bytes and ota.low_speed_window_ms are both 0 (no limit) or both set");
   if (out.max_attempts == 0) throw ConfigError("ota.max_attempts must be at least 1");
   if (out.max_url_length == 0 || out.max_url_length > 479)
     throw ConfigError("ota.max_url_length must be 1..479 (what one system-call frame carries)");
@@ -190,7 +200,8 @@ std::string DeviceConfig::to_json() const {
         {"crash_loop_limit", user_app.crash_loop_limit},
         {"memory_mib", user_app.memory_mib},
         {"cpu_seconds", user_app.cpu_seconds},
-        {"args", user_app.args}}},
+        {"args", user_app.args},
+        {"sandbox", {{"allow_degraded", user_app.sandbox_allow_degraded}}}}},
       {"ota",
        {{"tls_ca_pem", ota.tls_ca_pem},
         {"allowed_hosts", ota.allowed_hosts},
@@ -201,7 +212,10 @@ std::string DeviceConfig::to_json() const {
         {"stall_timeout_ms", ota.stall_timeout_ms},
         {"max_attempts", ota.max_attempts},
         {"first_backoff_ms", ota.first_backoff_ms},
-        {"max_redirects", ota.max_redirects}}},
+        {"max_redirects", ota.max_redirects},
+        {"low_speed_bytes", ota.low_speed_bytes},
+        {"low_speed_window_ms", ota.low_speed_window_ms},
+        {"job_deadline_ms", ota.job_deadline_ms}}},
       {"protected_update_url", protected_update_url},
   };
   if (fleet) j["fleet"] = fleet->to_json();

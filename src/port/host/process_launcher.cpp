@@ -7,19 +7,22 @@
 #include <signal.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <utility>
 
 namespace privota::host {
 namespace {
 
-// In the child: the memfd to exec (>= any RLIMIT_NOFILE we set, see sandbox.h) and the pipe that carries an
-// error back. Both close on exec.
+// In the child: the memfd to exec (>= any RLIMIT_NOFILE we set, see sandbox.h) and the socket that carries
+// an error, or the sandbox's exec gate, back. Both close on exec.
 constexpr int kExecFd = kLauncherFirstPrivateFd;
 constexpr int kErrorFd = kLauncherFirstPrivateFd + 1;
 // Where the child parks fds while it moves them into place, clear of every target and of the two above.
@@ -66,10 +69,59 @@ Status check_options(const LaunchOptions& options) {
     for (size_t j = 0; j < i; ++j)
       if (options.fds[j].target == m.target)
         return Status::error(Code::kDuplicate, "two fds mapped to the same target", static_cast<uint32_t>(i));
+    // Opening /proc/self/fd/N of a pipe gives a new end of it (landlock does not cover pipes): an app could
+    // read back what it writes to its log. A socket cannot be reopened that way.
+    struct stat info {};
+    if (options.sandbox && fstat(m.source, &info) == 0 && S_ISFIFO(info.st_mode))
+      return Status::error(Code::kInvalidArgument,
+                           "a sandboxed app gets sockets, not pipes (a pipe can be reopened through /proc)",
+                           static_cast<uint32_t>(i));
   }
   if (options.sandbox && options.sandbox->max_open_files > static_cast<uint32_t>(kExecFd))
     return Status::error(Code::kInvalidArgument, "sandbox max_open_files must not exceed the exec fd");
+  if (options.sandbox) PRIVOTA_TRY(check_kernel_support(*options.sandbox, landlock_abi_version()));
   return Status::ok();
+}
+
+// The parent waits at most this long for a sandboxed child to reach its exec once it has the gate.
+constexpr int kExecGateTimeoutMs = 30000;
+
+// Passes `fd` (the sandbox's exec gate) to the parent as SCM_RIGHTS on the report socket.
+bool hand_over(int socket, int fd) {
+  char byte = 'g';
+  iovec data{&byte, 1};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  cmsghdr* header = CMSG_FIRSTHDR(&message);
+  header->cmsg_level = SOL_SOCKET;
+  header->cmsg_type = SCM_RIGHTS;
+  header->cmsg_len = CMSG_LEN(sizeof(int));
+  memcpy(CMSG_DATA(header), &fd, sizeof fd);
+  return sendmsg(socket, &message, MSG_NOSIGNAL) == 1;
+}
+
+// One message from the child: a ChildError (returns its size), the exec gate (`gate` set), or 0 at EOF,
+// which means the exec closed the child's end (success) or the child died.
+ssize_t receive_report(int socket, ChildError& report, int& gate) {
+  gate = -1;
+  iovec data{&report, sizeof report};
+  alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int))] = {};
+  msghdr message{};
+  message.msg_iov = &data;
+  message.msg_iovlen = 1;
+  message.msg_control = control;
+  message.msg_controllen = sizeof control;
+  ssize_t n;
+  do {
+    n = recvmsg(socket, &message, MSG_CMSG_CLOEXEC);
+  } while (n < 0 && errno == EINTR);
+  for (cmsghdr* h = CMSG_FIRSTHDR(&message); h != nullptr; h = CMSG_NXTHDR(&message, h))
+    if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_RIGHTS) memcpy(&gate, CMSG_DATA(h), sizeof gate);
+  return n;
 }
 
 [[noreturn]] void child_fail(Stage stage, int error) {
@@ -115,8 +167,13 @@ Status check_options(const LaunchOptions& options) {
   if (options.sandbox) {
     SandboxPolicy policy = *options.sandbox;
     policy.exec_fd = kExecFd;
-    const Status status = apply_sandbox(policy);
-    if (!status.is_ok()) child_fail(Stage::kSandbox, static_cast<int>(status.detail()));
+    const Result<int> gate = apply_sandbox(policy);
+    if (!gate.is_ok()) child_fail(Stage::kSandbox, static_cast<int>(gate.status().detail()));
+    // The parent opens the gate for the one exec below; our copy goes before any app code runs.
+    if (gate.value() >= 0) {
+      if (!hand_over(kErrorFd, gate.value())) child_fail(Stage::kSandbox, errno);
+      close(gate.value());
+    }
   }
   fexecve(kExecFd, argv, envp);
   child_fail(Stage::kExec, errno);
@@ -207,7 +264,8 @@ Result<Child> launch_from_memory(std::span<const uint8_t> executable, const Laun
   PRIVOTA_ASSIGN_OR_RETURN(const int raw_memfd, sealed_memfd(executable));
   Fd memfd(raw_memfd);
   int pipe_fds[2];
-  if (pipe2(pipe_fds, O_CLOEXEC) != 0) return Status::error(Code::kIoError, "pipe2 failed", errno);
+  if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pipe_fds) != 0)
+    return Status::error(Code::kIoError, "socketpair for the child's reports failed", errno);
   Fd error_read(pipe_fds[0]);
   Fd error_write(pipe_fds[1]);
 
@@ -246,16 +304,22 @@ Result<Child> launch_from_memory(std::span<const uint8_t> executable, const Laun
   // failed before running a single instruction of the app.
   (void)error_write.release();
   close(pipe_fds[1]);
-  ChildError report{};
-  ssize_t n;
-  do {
-    n = read(error_read.get(), &report, sizeof report);
-  } while (n < 0 && errno == EINTR);
-  if (n == static_cast<ssize_t>(sizeof report)) {
-    (void)child.wait(std::chrono::milliseconds(-1));
-    return Status::error(Code::kIoError, stage_reason(report.stage), static_cast<uint32_t>(report.error));
+  for (;;) {
+    ChildError report{};
+    int raw_gate = -1;
+    const ssize_t n = receive_report(error_read.get(), report, raw_gate);
+    if (raw_gate >= 0) {
+      Fd gate(raw_gate);
+      const Status approved = approve_one_exec(gate.get(), pid, kExecFd, kExecGateTimeoutMs);
+      if (!approved.is_ok()) return approved;  // ~Child kills and reaps it
+      continue;                                // closing the gate here: no second exec, ever
+    }
+    if (n == static_cast<ssize_t>(sizeof report)) {
+      (void)child.wait(std::chrono::milliseconds(-1));
+      return Status::error(Code::kIoError, stage_reason(report.stage), static_cast<uint32_t>(report.error));
+    }
+    return child;
   }
-  return child;
 }
 
 }  // namespace privota::host

@@ -7,7 +7,9 @@
 #include <linux/filter.h>
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
+#include <poll.h>
 #include <seccomp.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -78,8 +80,22 @@ uint64_t handled_fs_access(int abi) {
   return access;
 }
 
+Status add_path_rules(int ruleset, const char* const* paths, uint64_t access) {
+  for (const char* const* path = paths; path != nullptr && *path != nullptr; ++path) {
+    Fd parent(open(*path, O_PATH | O_CLOEXEC));
+    if (parent.get() < 0) continue;  // not on this distribution
+    landlock_path_beneath_attr rule{};
+    rule.allowed_access = access;
+    rule.parent_fd = parent.get();
+    if (syscall(SYS_landlock_add_rule, ruleset, LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
+      return Status::error(Code::kIoError, "landlock_add_rule failed", errno);
+  }
+  return Status::ok();
+}
+
 Status apply_landlock(const SandboxPolicy& policy) {
   const int abi = landlock_abi_version();
+  if (abi < 1 && policy.allow_degraded) return Status::ok();  // check_kernel_support() said so
   if (abi < 1) return Status::error(Code::kUnsupported, "landlock is not available in this kernel");
   RulesetAttr attr{};
   attr.handled_access_fs = handled_fs_access(abi);
@@ -99,16 +115,11 @@ Status apply_landlock(const SandboxPolicy& policy) {
   if (ruleset.get() < 0) return Status::error(Code::kIoError, "landlock_create_ruleset failed", errno);
 
   // Library files only: no READ_DIR (the loader opens exact paths from ld.so.cache), no write of any kind.
-  const uint64_t library_access = LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE;
-  for (const char* const* path = policy.library_paths; path != nullptr && *path != nullptr; ++path) {
-    Fd parent(open(*path, O_PATH | O_CLOEXEC));
-    if (parent.get() < 0) continue;  // not on this distribution
-    landlock_path_beneath_attr rule{};
-    rule.allowed_access = library_access;
-    rule.parent_fd = parent.get();
-    if (syscall(SYS_landlock_add_rule, ruleset.get(), LANDLOCK_RULE_PATH_BENEATH, &rule, 0) != 0)
-      return Status::error(Code::kIoError, "landlock_add_rule failed", errno);
-  }
+  // Mapping a library PROT_EXEC needs only READ_FILE (landlock does not mediate mmap); EXECUTE is what
+  // execve checks, and only the ELF interpreter, which the kernel opens for the memfd's exec, needs it.
+  PRIVOTA_TRY(add_path_rules(ruleset.get(), policy.library_paths, LANDLOCK_ACCESS_FS_READ_FILE));
+  PRIVOTA_TRY(add_path_rules(ruleset.get(), policy.interpreter_paths,
+                             LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_EXECUTE));
   if (syscall(SYS_landlock_restrict_self, ruleset.get(), 0) != 0)
     return Status::error(Code::kIoError, "landlock_restrict_self failed", errno);
   return Status::ok();
@@ -170,10 +181,8 @@ constexpr int kAllowed[] = {
     SCMP_SYS(brk), SCMP_SYS(mmap), SCMP_SYS(munmap), SCMP_SYS(mprotect), SCMP_SYS(mremap), SCMP_SYS(madvise),
     // existing fds (the channel, and library files while the loader maps them)
     SCMP_SYS(read), SCMP_SYS(write), SCMP_SYS(readv), SCMP_SYS(writev), SCMP_SYS(pread64), SCMP_SYS(close),
-    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(fcntl), SCMP_SYS(sendmsg),
-    SCMP_SYS(recvmsg), SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
-    // the loader: probes /etc/ld.so.preload and friends
-    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2),
+    SCMP_SYS(fstat), SCMP_SYS(newfstatat), SCMP_SYS(lseek), SCMP_SYS(sendmsg), SCMP_SYS(recvmsg),
+    SCMP_SYS(sendto), SCMP_SYS(recvfrom), SCMP_SYS(poll), SCMP_SYS(ppoll),
     // process start-up (glibc, libstdc++)
     SCMP_SYS(arch_prctl), SCMP_SYS(set_tid_address), SCMP_SYS(set_robust_list), SCMP_SYS(rseq),
     SCMP_SYS(getrandom),
@@ -192,45 +201,50 @@ constexpr int kAllowed[] = {
 
 // Refused with EPERM rather than a kill, so an intruder (and our tests) can see each attempt fail and the
 // protected app's log names it. Anything not listed here or above kills the process.
-constexpr int kRefused[] = {SCMP_SYS(open),
-                            SCMP_SYS(creat),
-                            SCMP_SYS(socket),
-                            SCMP_SYS(socketpair),
-                            SCMP_SYS(connect),
-                            SCMP_SYS(bind),
-                            SCMP_SYS(listen),
-                            SCMP_SYS(accept),
-                            SCMP_SYS(accept4),
-                            SCMP_SYS(execve),
-                            SCMP_SYS(ptrace),
-                            SCMP_SYS(fork),
-                            SCMP_SYS(vfork),
-                            SCMP_SYS(clone),
-                            SCMP_SYS(mount),
-                            SCMP_SYS(umount2),
-                            SCMP_SYS(unshare),
-                            SCMP_SYS(setns),
-                            SCMP_SYS(pivot_root),
-                            SCMP_SYS(chroot),
-                            SCMP_SYS(process_vm_readv),
-                            SCMP_SYS(process_vm_writev),
-                            SCMP_SYS(personality),
-                            SCMP_SYS(memfd_create),
-                            SCMP_SYS(setrlimit),
-                            SCMP_SYS(setuid),
-                            SCMP_SYS(setgid),
-                            SCMP_SYS(capset)};
+constexpr int kRefused[] = {
+    SCMP_SYS(open), SCMP_SYS(creat), SCMP_SYS(socket), SCMP_SYS(socketpair), SCMP_SYS(connect),
+    SCMP_SYS(bind), SCMP_SYS(listen), SCMP_SYS(accept), SCMP_SYS(accept4), SCMP_SYS(execve), SCMP_SYS(ptrace),
+    SCMP_SYS(fork), SCMP_SYS(vfork), SCMP_SYS(clone), SCMP_SYS(mount), SCMP_SYS(umount2), SCMP_SYS(unshare),
+    SCMP_SYS(setns), SCMP_SYS(pivot_root), SCMP_SYS(chroot), SCMP_SYS(process_vm_readv),
+    SCMP_SYS(process_vm_writev), SCMP_SYS(personality), SCMP_SYS(memfd_create), SCMP_SYS(setrlimit),
+    // whether a host path exists (key files included); the loader's probe of
+    // /etc/ld.so.preload takes any failure as "none"
+    SCMP_SYS(access), SCMP_SYS(faccessat), SCMP_SYS(faccessat2), SCMP_SYS(setuid), SCMP_SYS(setgid),
+    SCMP_SYS(capset)};
 
-// O_TMPFILE includes O_DIRECTORY; only its own bit says "create".
+// O_TMPFILE includes O_DIRECTORY; only its own bit says "create". O_PATH is refused too: landlock does not
+// check an O_PATH open, which would let the app probe any host path (and fstat it: size, mode, owner).
 constexpr uint64_t kTmpFile = O_TMPFILE & ~O_DIRECTORY;
-constexpr uint64_t kOpenWriteFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile};
-constexpr uint64_t kOpenWriteFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile;
+constexpr uint64_t kOpenRefusedFlagList[] = {O_WRONLY, O_RDWR, O_CREAT, O_TRUNC, O_APPEND, kTmpFile, O_PATH};
+constexpr uint64_t kOpenRefusedFlags = O_WRONLY | O_RDWR | O_CREAT | O_TRUNC | O_APPEND | kTmpFile | O_PATH;
 
-Status install(std::vector<sock_filter>& program) {
+// fcntl commands a program needs on the fds it holds (libc, the loader, the SDK): flags, close-on-exec,
+// copies (bounded by RLIMIT_NOFILE). Every other command is refused: F_SETOWN/F_SETOWN_EX/F_SETSIG with
+// O_ASYNC would have the kernel signal another process (the protected app) for this one; leases, locks,
+// pipe sizes and seals are of no use to a user app.
+constexpr int kFcntlAllowed[] = {F_GETFD, F_SETFD, F_GETFL, F_DUPFD, F_DUPFD_CLOEXEC};
+
+void add_fcntl_rules(Filter& filter) {
+  for (int command : kFcntlAllowed)
+    filter.add(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
+  // F_SETFL may change O_NONBLOCK and the like, never O_ASYNC (signal-driven I/O).
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, 0));
+  filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl), SCMP_A1(SCMP_CMP_EQ, F_SETFL),
+             SCMP_A2(SCMP_CMP_MASKED_EQ, O_ASYNC, O_ASYNC));
+  for (int command : {F_SETOWN, F_SETOWN_EX, F_SETSIG, F_SETLEASE, F_NOTIFY, F_SETPIPE_SZ, F_ADD_SEALS,
+                      F_SETLK, F_SETLKW, F_OFD_SETLK, F_OFD_SETLKW})
+    filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(fcntl),
+               SCMP_A1(SCMP_CMP_EQ, static_cast<scmp_datum_t>(command)));
+}
+
+// Installs the filter; with an exec to gate, returns the listener fd of its user notifications, else -1.
+Result<int> install(std::vector<sock_filter>& program, bool gate_exec) {
   const sock_fprog prog{static_cast<unsigned short>(program.size()), program.data()};
-  if (syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0)
-    return Status::error(Code::kIoError, "installing the seccomp filter failed", errno);
-  return Status::ok();
+  const long rc =
+      syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, gate_exec ? SECCOMP_FILTER_FLAG_NEW_LISTENER : 0, &prog);
+  if (rc < 0) return Status::error(Code::kIoError, "installing the seccomp filter failed", errno);
+  return gate_exec ? static_cast<int>(rc) : -1;
 }
 
 Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
@@ -240,13 +254,14 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
     filter.add(SCMP_ACT_ALLOW, nr);
   for (int nr : kRefused)
     filter.add(SCMP_ACT_ERRNO(EPERM), nr);
+  add_fcntl_rules(filter);
   // clone3 must say ENOSYS-or-EPERM, not kill: glibc tries it first. EPERM makes fork/threads fail cleanly.
   filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone3));
 
   // The loader runs after this filter is in place, so opening is allowed read-only; landlock confines the
   // paths to the libraries. Any write-ish flag is refused.
-  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kOpenWriteFlags, 0));
-  for (uint64_t flag : kOpenWriteFlagList)
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, kOpenRefusedFlags, 0));
+  for (uint64_t flag : kOpenRefusedFlagList)
     filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(openat), SCMP_A2(SCMP_CMP_MASKED_EQ, flag, flag));
 
   // Signals only to itself (abort() and raise() use tgkill on their own pid).
@@ -259,15 +274,19 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
   for (int nr : {SCMP_SYS(kill), SCMP_SYS(tgkill), SCMP_SYS(tkill)})
     filter.add(SCMP_ACT_ERRNO(EPERM), nr, SCMP_A0(SCMP_CMP_NE, self));
 
-  // glibc reads RLIMIT_STACK at start-up: reading any limit is fine, setting none is.
-  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A2(SCMP_CMP_EQ, 0));
+  // glibc reads RLIMIT_STACK at start-up: reading its own limits (pid 0) is fine; setting none is, and
+  // reading another process's limits tells what runs on the host.
+  filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), SCMP_A0(SCMP_CMP_EQ, 0), SCMP_A2(SCMP_CMP_EQ, 0));
+  filter.add(SCMP_ACT_ERRNO(EPERM), SCMP_SYS(prlimit64), SCMP_A0(SCMP_CMP_NE, 0));
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(getrlimit));
   // The only privilege change allowed is giving one up.
   filter.add(SCMP_ACT_ALLOW, SCMP_SYS(prctl), SCMP_A0(SCMP_CMP_EQ, PR_SET_NO_NEW_PRIVS));
 
-  // The one exec: the launcher's memfd, by fd. See sandbox.h for why it cannot be repeated.
+  // The one exec: the launcher's memfd, by fd. The filter cannot see the path, and the kernel ignores the
+  // fd for an absolute one, so the call goes to the launcher's exec gate (approve_one_exec), which lets
+  // exactly one through and then closes the gate: every later execveat fails with ENOSYS.
   if (policy.exec_fd >= 0)
-    filter.add(SCMP_ACT_ALLOW, SCMP_SYS(execveat),
+    filter.add(SCMP_ACT_NOTIFY, SCMP_SYS(execveat),
                SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(policy.exec_fd)),
                SCMP_A4(SCMP_CMP_EQ, AT_EMPTY_PATH));
   return filter.compile();
@@ -278,6 +297,33 @@ Result<std::vector<sock_filter>> build_seccomp(const SandboxPolicy& policy) {
 int landlock_abi_version() {
   const long abi = syscall(SYS_landlock_create_ruleset, nullptr, 0, LANDLOCK_CREATE_RULESET_VERSION);
   return abi < 0 ? 0 : static_cast<int>(abi);
+}
+
+std::vector<std::string> sandbox_missing_protections(int landlock_abi) {
+  // One row per landlock ABI step the sandbox uses (see apply_landlock).
+  struct Step {
+    int abi;
+    const char* lost;
+  };
+  static constexpr Step kSteps[] = {
+      {1, "landlock ABI 1: no file-access rules at all (Linux 5.13, landlock enabled in lsm=)"},
+      {3, "landlock ABI 3: truncate not controlled (Linux 6.2)"},
+      {4, "landlock ABI 4: no TCP bind/connect rules (Linux 6.7)"},
+      {5, "landlock ABI 5: device ioctl not controlled (Linux 6.10)"},
+      {6, "landlock ABI 6: no signal or abstract-socket scoping (Linux 6.12)"},
+  };
+  std::vector<std::string> missing;
+  for (const Step& step : kSteps)
+    if (landlock_abi < step.abi) missing.emplace_back(step.lost);
+  return missing;
+}
+
+Status check_kernel_support(const SandboxPolicy& policy, int landlock_abi) {
+  if (!policy.landlock || policy.allow_degraded || landlock_abi >= kWantedLandlockAbi) return Status::ok();
+  return Status::error(Code::kUnsupported,
+                       "the kernel lacks part of the user-app sandbox (landlock ABI below 6); set "
+                       "user_app.sandbox.allow_degraded to run the user app anyway",
+                       static_cast<uint32_t>(landlock_abi));
 }
 
 // A user app started by a root sim would otherwise get every capability back at exec (a root process's
@@ -297,7 +343,7 @@ Status drop_capabilities() {
   return Status::ok();
 }
 
-Status apply_sandbox(const SandboxPolicy& policy) {
+Result<int> apply_sandbox(const SandboxPolicy& policy) {
   if (policy.exec_fd >= 0 && static_cast<uint32_t>(policy.exec_fd) < policy.max_open_files)
     return Status::error(Code::kInvalidArgument, "exec_fd must be >= max_open_files", policy.exec_fd);
   // Landlock opens the library paths, so it goes before RLIMIT_NOFILE can get in the way; NO_NEW_PRIVS is
@@ -312,7 +358,36 @@ Status apply_sandbox(const SandboxPolicy& policy) {
   PRIVOTA_TRY(apply_rlimits(policy));
   PRIVOTA_TRY(drop_capabilities());
   // Last: from here on only the allow-list runs.
-  if (policy.seccomp) PRIVOTA_TRY(install(program));
+  if (!policy.seccomp) return -1;
+  return install(program, policy.exec_fd >= 0);
+}
+
+Status approve_one_exec(int listener, pid_t child, int exec_fd, int timeout_ms) {
+  pollfd ready{listener, POLLIN, 0};
+  int n;
+  do {
+    n = poll(&ready, 1, timeout_ms);
+  } while (n < 0 && errno == EINTR);
+  if (n < 0) return Status::error(Code::kIoError, "poll on the exec gate failed", errno);
+  if (n == 0) return Status::error(Code::kTimeout, "the child did not exec in time");
+  if ((ready.revents & POLLIN) == 0) return Status::error(Code::kBadState, "the child ended before its exec");
+  seccomp_notif request{};
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_RECV, &request) != 0)
+    return Status::error(Code::kIoError, "reading the exec request failed", errno);
+  seccomp_notif_resp answer{};
+  answer.id = request.id;
+  const bool expected = request.pid == static_cast<uint32_t>(child) && request.data.nr == SYS_execveat &&
+                        request.data.args[0] == static_cast<uint64_t>(exec_fd) &&
+                        request.data.args[4] == AT_EMPTY_PATH;
+  // CONTINUE is safe here and only here: the caller is the launcher's own code in a child with one
+  // thread, before any instruction of the app ran, so the path it passes cannot change under us.
+  if (expected)
+    answer.flags = SECCOMP_USER_NOTIF_FLAG_CONTINUE;
+  else
+    answer.error = -EPERM;
+  if (ioctl(listener, SECCOMP_IOCTL_NOTIF_SEND, &answer) != 0)
+    return Status::error(Code::kIoError, "answering the exec request failed", errno);
+  if (!expected) return Status::error(Code::kBadState, "the child asked for another exec than its own");
   return Status::ok();
 }
 

@@ -25,8 +25,8 @@ namespace privota::host {
 
 struct CurlTransportOptions {
   std::string ca_pem;                  // the CA bundle (PEM text) from the protected app's configuration
-  uint32_t connect_timeout_ms = 5000;  // TCP connect and TLS handshake
-  uint32_t stall_timeout_ms = 5000;    // no byte of head or body for this long -> kTimeout
+  uint32_t connect_timeout_ms = 5000;  // TCP connect and TLS handshake -> kTimeout
+  uint32_t stall_timeout_ms = 5000;    // once connected, no byte of head or body for this long -> kTimeout
   size_t buffer_bytes = 16384;         // body bytes held at most; at least kMinBufferBytes
 };
 
@@ -54,10 +54,11 @@ class CurlTransport final : public Transport {
 
   Status configure(const HttpRequest& request);
   // Drives libcurl until `ready()` holds or the transfer ends. kTimeout when no byte came for the stall
-  // timeout (before the first byte of the head: connect timeout + stall timeout).
+  // timeout once connected (the connect timeout is libcurl's, before that); the reason names which.
   template <typename Ready>
   Status pump(Ready ready);
   Status transfer_error() const;
+  bool request_sent() const;
   size_t buffered() const { return end_ - begin_; }
 
   CurlTransportOptions options_;
@@ -76,6 +77,9 @@ class CurlTransport final : public Transport {
   bool paused_ = false;
   bool chunk_too_large_ = false;
   bool done_ = false;
+  bool encoded_ = false;        // a Content-Encoding other than identity
+  bool trailing_ = false;       // more body than Content-Length arrived
+  uint32_t body_bytes_ = 0;     // of this response, as counted against Content-Length
   CURLcode result_ = CURLE_OK;  // once done_
 
   std::vector<uint8_t> buffer_;

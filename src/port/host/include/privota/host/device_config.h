@@ -7,10 +7,11 @@
 //     "chip": "esp32c3",
 //     "secure_boot": {"enabled": true, "key_digests": ["<64 hex digits>", ...]},
 //     "user_app": {"ca_cert": "ca/ca_cert.pem", "confirm_timeout_ms": 10000, "crash_loop_limit": 3,
-//                  "memory_mib": 256, "cpu_seconds": 60},
+//                  "memory_mib": 256, "cpu_seconds": 60, "sandbox": {"allow_degraded": false}},
 //     "ota": {"tls_ca": "tls/ca.pem", "allowed_hosts": ["127.0.0.1"], "allowed_ports": [8443],
 //             "allow_http": false, "max_url_length": 256, "connect_timeout_ms": 5000,
-//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3},
+//             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3,
+//             "low_speed_bytes": 4096, "low_speed_window_ms": 30000, "job_deadline_ms": 1800000},
 //     "fleet": {...}   (optional; privota/host/fleet_config.h)
 //   }
 // Unknown keys are errors (a typo must not silently weaken a policy). The bootloader hands the protected app
@@ -46,6 +47,9 @@ struct UserAppConfig {
   uint32_t crash_loop_limit = 3;        // restarts of a crashing valid app in one boot before a reboot
   uint32_t memory_mib = 256;            // the sandbox's address-space limit
   uint32_t cpu_seconds = 60;
+  // Start the user app even when the kernel lacks a protection the sandbox relies on (an old landlock ABI,
+  // see host::sandbox_missing_protections); false: such a kernel runs no user app at all.
+  bool sandbox_allow_degraded = false;
   std::vector<std::string> args;  // argv[1..] of the user app (the sim's --user-arg)
 };
 
@@ -60,6 +64,11 @@ struct OtaConfig {
   uint32_t max_attempts = 4;
   uint32_t first_backoff_ms = 250;
   uint32_t max_redirects = 3;
+  // Fewer than low_speed_bytes in low_speed_window_ms fails the transfer (too_slow); the whole job within
+  // job_deadline_ms (job_deadline). 0 turns each off. See OtaJobConfig.
+  uint32_t low_speed_bytes = 4096;
+  uint32_t low_speed_window_ms = 30000;
+  uint32_t job_deadline_ms = 30 * 60 * 1000;
 };
 
 struct DeviceConfig {

@@ -19,6 +19,13 @@ enum class LogLevel { kError, kWarn, kInfo, kDebug };
 
 const char* log_level_name(LogLevel level);
 
+// One event as people read it: "!! " / "!  " / "   " by level, the source padded to 10, the message.
+// Every byte that could move the cursor or start a terminal sequence (C0 controls such as ESC, CR and LF,
+// DEL, the C1 controls U+0080..U+009F such as CSI and OSC, and bytes that are not UTF-8) is shown as a
+// visible escape (\x1b, \u009b), and a backslash as \\, so text from a user app can never end the line or
+// pose as another source's line. No trailing newline.
+std::string event_text(const nlohmann::json& event);
+
 class EventLog {
  public:
   // Writes to `fd` (not owned). -1: discard.

@@ -1,0 +1,71 @@
+#include "privota/rv32/console.h"
+
+#include "privota/rv32/memory_map.h"
+
+namespace privota::rv32::console {
+namespace {
+
+// ns16550 registers (byte wide): THR at 0, LSR at 5 with bit 5 "transmit holding register empty".
+volatile uint8_t* const kUart = reinterpret_cast<volatile uint8_t*>(kUartBase);
+constexpr int kThr = 0, kIer = 1, kFcr = 2, kLcr = 3, kLsr = 5;
+constexpr uint8_t kLsrThrEmpty = 0x20;
+
+}  // namespace
+
+void init() {
+  kUart[kIer] = 0x00;  // polled: no UART interrupts
+  kUart[kLcr] = 0x03;  // 8N1
+  kUart[kFcr] = 0x07;  // FIFOs on and cleared
+}
+
+void put(char c) {
+  while ((kUart[kLsr] & kLsrThrEmpty) == 0) {
+  }
+  kUart[kThr] = static_cast<uint8_t>(c);
+}
+
+void write(const char* text) {
+  for (; *text != '\0'; ++text) {
+    if (*text == '\n') put('\r');
+    put(*text);
+  }
+}
+
+void write_line(const char* text) {
+  write(text);
+  write("\n");
+}
+
+void write_dec(uint32_t value) {
+  char digits[10];
+  int n = 0;
+  do {
+    digits[n++] = static_cast<char>('0' + value % 10);
+    value /= 10;
+  } while (value != 0);
+  while (n > 0)
+    put(digits[--n]);
+}
+
+void write_hex(uint32_t value) {
+  static const char kDigits[] = "0123456789abcdef";
+  write("0x");
+  for (int shift = 28; shift >= 0; shift -= 4)
+    put(kDigits[(value >> shift) & 0xF]);
+}
+
+void write_status(const char* what, const Status& status) {
+  write(what);
+  write(": ");
+  write(code_name(status.code()));
+  write(": ");
+  write(status.reason());
+  if (status.detail() != 0) {
+    write(" (detail ");
+    write_hex(status.detail());
+    write(")");
+  }
+  write("\n");
+}
+
+}  // namespace privota::rv32::console

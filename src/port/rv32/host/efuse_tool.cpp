@@ -1,0 +1,49 @@
+// privota-rv32-efuse DEVICE_JSON OUT: writes the rv32 device's eFuse block (privota/rv32/efuse_block.h) from
+// a device configuration: what the chip would have burnt (Secure Boot v2 key digests, chip) and the
+// protected firmware's user-app CA. QEMU places the file in RAM before reset (docs/rv32.md).
+#include <cstdio>
+#include <exception>
+#include <fstream>
+#include <vector>
+
+#include "privota/host/device_config.h"
+#include "privota/rv32/efuse_block.h"
+
+int main(int argc, char** argv) {
+  using namespace privota;
+  if (argc != 3) {
+    std::fprintf(stderr, "usage: privota-rv32-efuse DEVICE_JSON OUT\n");
+    return 2;
+  }
+  try {
+    const host::DeviceConfig config = host::DeviceConfig::load(argv[1]);
+    // DeviceConfig::load already refused a chip the core's table does not know.
+    rv32::EfuseBlock fields;
+    fields.secure_boot = config.secure_boot.enabled;
+    if (config.secure_boot.key_digests.size() > rv32::kEfuseMaxKeys) {
+      std::fprintf(stderr, "privota-rv32-efuse: %s: more than 3 key digests\n", argv[1]);
+      return 1;
+    }
+    fields.key_count = static_cast<uint8_t>(config.secure_boot.key_digests.size());
+    for (size_t i = 0; i < fields.key_count; ++i)
+      fields.keys[i] = config.secure_boot.key_digests[i];
+    fields.chip_id = static_cast<uint16_t>(config.chip);
+    std::vector<uint8_t> block(rv32::kEfuseBlockSize);
+    const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
+    const Status encoded =
+        rv32::encode_efuse_block(fields, {pem, config.user_app.ca_pem.size()}, {block.data(), block.size()});
+    if (!encoded.is_ok()) {
+      std::fprintf(stderr, "privota-rv32-efuse: %s: %s\n", argv[1], encoded.reason());
+      return 1;
+    }
+    std::ofstream out(argv[2], std::ios::binary | std::ios::trunc);
+    if (!out.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(block.size()))) {
+      std::fprintf(stderr, "privota-rv32-efuse: cannot write %s\n", argv[2]);
+      return 1;
+    }
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "privota-rv32-efuse: %s: %s\n", argv[1], e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,20 @@
+// The firmware's console: the virt machine's ns16550 UART, polled. No printf: a few typed writers keep the
+// bootloader small and the output predictable for the tests that read it.
+#pragma once
+
+#include <stdint.h>
+
+#include "privota/status.h"
+
+namespace privota::rv32::console {
+
+void init();
+void put(char c);
+void write(const char* text);
+void write_line(const char* text);
+void write_dec(uint32_t value);
+void write_hex(uint32_t value);  // 0x%08x
+// "<what>: <code name>: <reason> (detail 0x...)" on one line.
+void write_status(const char* what, const Status& status);
+
+}  // namespace privota::rv32::console

@@ -1,0 +1,52 @@
+// mbedTLS 2.28 configuration for the rv32 firmware: only what verification needs (DESIGN.md 4b).
+//   bootloader:         SHA-256, MD5 (partition table), RSA-3072-PSS and ECDSA P-256 (Secure Boot v2)
+//   protected firmware: the same, plus X.509 parsing and chain checks for the user-app certificate
+// No entropy source and no RNG: the device only verifies. Memory comes from a static buffer
+// (memory_buffer_alloc), never from a libc heap.
+#pragma once
+
+// System support
+#define MBEDTLS_NO_PLATFORM_ENTROPY
+#define MBEDTLS_PLATFORM_C
+#define MBEDTLS_PLATFORM_MEMORY
+#define MBEDTLS_MEMORY_BUFFER_ALLOC_C
+// No libc heap or exit: before init_crypto_heap() allocations fail; a corrupted heap powers the machine off.
+#define MBEDTLS_PLATFORM_NO_STD_FUNCTIONS
+#define MBEDTLS_PLATFORM_EXIT_MACRO privota_mbedtls_exit
+#include <stdio.h>  // snprintf: x509 info strings, which the firmware never asks for (dropped at link)
+#define MBEDTLS_PLATFORM_SNPRINTF_MACRO snprintf
+#ifdef __cplusplus
+extern "C"
+#endif
+    void
+    privota_mbedtls_exit(int status);
+
+// Hashes
+#define MBEDTLS_MD_C
+#define MBEDTLS_MD5_C
+#define MBEDTLS_SHA256_C
+#define MBEDTLS_SHA256_SMALLER
+
+// Public-key verification
+#define MBEDTLS_BIGNUM_C
+#define MBEDTLS_RSA_C
+#define MBEDTLS_PKCS1_V21  // RSA-PSS: Secure Boot v2 and user-app signatures
+#define MBEDTLS_PKCS1_V15  // sha256WithRSAEncryption: how a CA signs the user-app certificate
+#define MBEDTLS_ECP_C
+#define MBEDTLS_ECP_DP_SECP256R1_ENABLED
+#define MBEDTLS_ECP_NIST_OPTIM
+#define MBEDTLS_ECP_NO_INTERNAL_RNG
+#define MBEDTLS_ECDSA_C
+
+// The user-app certificate (PEM X.509)
+#define MBEDTLS_ASN1_PARSE_C
+#define MBEDTLS_ASN1_WRITE_C  // required by ECDSA_C (check_config.h)
+#define MBEDTLS_OID_C
+#define MBEDTLS_BASE64_C
+#define MBEDTLS_PEM_PARSE_C
+#define MBEDTLS_PK_C
+#define MBEDTLS_PK_PARSE_C
+#define MBEDTLS_X509_USE_C
+#define MBEDTLS_X509_CRT_PARSE_C
+
+#include "mbedtls/check_config.h"
