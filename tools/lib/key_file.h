@@ -19,6 +19,8 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 
+#include "file_io.h"
+
 namespace privota::tools {
 
 // Random bytes for key generation, signatures and serial numbers: CTR-DRBG seeded from the OS entropy source.
@@ -100,7 +102,7 @@ KeyKind key_kind_by_name(const std::string& name);
 
 // Writes a secret (a private key) readable by its owner only (mode 0600), atomically. Refuses to replace an
 // existing file unless `overwrite`. Throws ToolError.
-void write_secret_file(const std::filesystem::path& path, const std::string& text, bool overwrite);
+void write_secret_file(const OutputFile& out, const std::string& text);
 
 // Bytes from hex text (the reverse of image_report.h's hex()); throws ToolError naming `what` on bad input.
 std::vector<uint8_t> from_hex(const std::string& text, const std::string& what);

@@ -10,6 +10,7 @@
 
 #include "certificate_authority.h"
 #include "commands.h"
+#include "file_io.h"
 #include "key_file.h"
 #include "privota/host/device_config.h"
 #include "tool_error.h"
@@ -42,8 +43,9 @@ std::string relative_to_output(const std::string& path, const std::filesystem::p
 }
 
 void write_config(const ConfigOptions& o) {
-  if (std::filesystem::exists(o.out) && !o.force)
-    throw ToolError(fmt::format("'{}' exists; use --force to replace it", o.out));
+  tools::OutputFile out{o.out, o.force, {o.user_ca, o.tls_ca}};
+  out.inputs.insert(out.inputs.end(), o.keys.begin(), o.keys.end());
+  tools::check_output(out);
   std::vector<std::string> digests = o.key_digests;
   for (const std::string& key : o.keys)
     digests.push_back(hex(tools::Key::load(key).sbv2_key_digest()));
@@ -73,8 +75,7 @@ void write_config(const ConfigOptions& o) {
   } catch (const host::ConfigError& e) {
     throw ToolError(fmt::format("the configuration would not load: {}", e.what()));
   }
-  std::ofstream file(o.out, std::ios::trunc);
-  if (!(file << text)) throw ToolError(fmt::format("cannot write '{}'", o.out));
+  tools::write_output(out, text);
   std::cout << fmt::format(
       "wrote {}: secure boot {}, {} trusted key(s), user-app CA {}, {} allowed host(s)\n", o.out,
       o.no_secure_boot ? "off" : "on", digests.size(), ca.string(), o.hosts.size());

@@ -38,10 +38,7 @@ void add_new(CLI::App& group) {
   cmd->add_option("-o,--output", o->output, "the flash file to create")->required();
   cmd->add_flag("--force", o->force, "replace an existing file (its contents are lost)");
   cmd->callback([o] {
-    if (!o->force && std::filesystem::exists(o->output)) {
-      throw ToolError(
-          fmt::format("'{}' exists; a new flash would erase it (use --force to replace it)", o->output));
-    }
+    tools::check_output({o->output, o->force, {o->table}});
     const auto size = tools::parse_byte_count(o->size);
     if (!size) throw ToolError(fmt::format("--size '{}' is not a byte count (e.g. 4MB, 0x400000)", o->size));
     tools::create_flash_file(o->output, *size, load_partition_table(o->table, size));

@@ -32,10 +32,33 @@ using tools::ToolError;
 constexpr const char* kSchemeSbv2 = "secure-boot-v2";
 constexpr const char* kSchemeUser = "user-cert";
 
+uint8_t sbv2_block_version(const tools::Key& key) {
+  return key.is(tools::KeyKind::kEcdsaP256) ? sbv2::kVersionEcdsa : sbv2::kVersionRsa;
+}
+
+const char* sbv2_block_scheme(uint8_t version) {
+  return version == sbv2::kVersionEcdsa ? "ECDSA P-256" : "RSA-3072";
+}
+
+// A Secure Boot v2 signature the image's chip cannot verify would brick the device at the next boot.
+void check_chip_verifies(const std::vector<uint8_t>& image, const std::vector<tools::Key>& keys,
+                         const std::string& name) {
+  if (image.size() < kImageHeaderSize) return;  // the signer says what is wrong with it
+  const auto chip = tools::chip_by_id(load_le16(image.data() + 12));
+  if (!chip) return;
+  for (const tools::Key& key : keys) {
+    if (!tools::chip_verifies_sbv2_block(*chip, sbv2_block_version(key))) {
+      throw ToolError(fmt::format("cannot sign '{}' (built for {}): {}; '{}' is an {} key", name, chip->name,
+                                  tools::sbv2_schemes_sentence(*chip), key.name(), key.description()));
+    }
+  }
+}
+
 void add_sign(CLI::App& group) {
   struct Options {
     std::string scheme, cert, input, output;
     std::vector<std::string> keys;
+    bool force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = group.add_subcommand(
@@ -52,8 +75,13 @@ void add_sign(CLI::App& group) {
       ->allow_extra_args(false);
   cmd->add_option("--cert", o->cert, "user-cert: the user-app certificate (PEM) issued for --key");
   cmd->add_option("image", o->input, "the unsigned app image (from `privota image build`)")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the signed image")->required();
+  cmd->add_option("-o,--output", o->output, "where to write the signed image (never the input itself)")
+      ->required();
+  cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] {
+    tools::OutputFile out{o->output, o->force, {o->input, o->cert}};
+    out.inputs.insert(out.inputs.end(), o->keys.begin(), o->keys.end());
+    tools::check_output(out);
     const bool user = o->scheme == kSchemeUser;
     if (user && (o->keys.size() != 1 || o->cert.empty())) {
       throw ToolError("--scheme user-cert takes exactly one --key and its --cert");
@@ -63,6 +91,7 @@ void add_sign(CLI::App& group) {
     for (const std::string& path : o->keys)
       keys.push_back(tools::Key::load(path));
     const std::vector<uint8_t> image = tools::read_binary_file(o->input);
+    if (!user) check_chip_verifies(image, keys, o->input);
     std::vector<uint8_t> signed_image;
     try {
       signed_image = user ? tools::sign_user_app(image, keys.front(), tools::read_text_file(o->cert))
@@ -70,7 +99,7 @@ void add_sign(CLI::App& group) {
     } catch (const ToolError& e) {
       throw ToolError(fmt::format("cannot sign '{}': {}", o->input, e.what()));
     }
-    tools::write_file_atomically(o->output, signed_image);
+    tools::write_output(out, signed_image);
   });
 }
 
@@ -121,6 +150,15 @@ void verify(const VerifyOptions& o) {
                                 bytes.size() - image->signed_size, image->signed_size));
   }
 
+  if (!user && !o.chip.empty()) {
+    const auto chip = tools::chip_by_name(o.chip);
+    const uint8_t version =
+        bytes[image->signed_size - kSignatureSectorSize + image->block * sbv2::kBlockSize + 1];
+    if (!tools::chip_verifies_sbv2_block(*chip, version)) {
+      throw ToolError(fmt::format("INVALID: {}; block {} is {}", tools::sbv2_schemes_sentence(*chip),
+                                  image->block, sbv2_block_scheme(version)));
+    }
+  }
   const AppDescriptor& desc = image->info.desc;
   nlohmann::json json = {{"valid", true},
                          {"scheme", user ? kSchemeUser : kSchemeSbv2},
