@@ -20,20 +20,13 @@ const char* level_name(AppLevel level) {
   return level == AppLevel::kUser ? "user" : "protected";
 }
 
-// The image this level rolled back, if the passive slot still holds it: the older select entry chose that
-// slot and the protected app marked it INVALID (it crashed, exited or did not confirm in time) or it was
-// ABORTED. A trial left PENDING_VERIFY was interrupted (a power cut, a reset): rolled back too, but not the
-// image's fault, so it may be installed again.
+// The image this level rolled back, if the passive slot still holds it (OtaDataView::rolled_back_slot).
 std::optional<AppDescriptor> rejected_image(AppSlots& slots, uint32_t running_slot, TrustPolicy policy) {
   const Result<OtaDataView> view = read_ota_data(slots.select);
-  if (!view.is_ok() || view->active < 0) return std::nullopt;
-  const OtaSelectEntry& older = view->entries[1 - view->active];
-  if (!older.valid() || older.ota_seq >= view->entries[view->active].ota_seq) return std::nullopt;
-  const uint32_t slot = (older.ota_seq - 1) % slots.slot_count;
-  const auto state = static_cast<OtaState>(older.ota_state);
-  if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted))
-    return std::nullopt;
-  const Result<SignedImage> image = verify_slot(slots, slot, policy);
+  if (!view.is_ok()) return std::nullopt;
+  const int slot = view->rolled_back_slot(slots.slot_count, running_slot);
+  if (slot < 0) return std::nullopt;
+  const Result<SignedImage> image = verify_slot(slots, static_cast<uint32_t>(slot), policy);
   if (!image.is_ok()) return std::nullopt;
   return image->info.desc;
 }

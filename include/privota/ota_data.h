@@ -71,6 +71,11 @@ struct OtaDataView {
   // and the older sector's floor is never above the newer one's, so a half-written newer sector can only
   // leave the previous value, never a lower one.
   uint32_t secure_version_floor() const;
+  // The slot this level rolled back from, when the older entry selected it and its image was marked INVALID
+  // (it crashed, exited or did not confirm) or ABORTED; -1 otherwise. A trial left PENDING_VERIFY was
+  // interrupted (a power cut, a reset): rolled back too, but not the image's fault, so it is not counted.
+  // The OTA job refuses that very image again (check_image_head in image_head.h).
+  int rolled_back_slot(uint32_t slot_count, uint32_t running_slot) const;
 };
 
 // Reads both sectors of an otadata/uotadata region (which must be 2 sectors long).

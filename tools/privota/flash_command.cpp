@@ -48,7 +48,7 @@ void add_new(CLI::App& group) {
 void add_write(CLI::App& group) {
   struct Options {
     std::string flash, partition, input;
-    bool raw = false;
+    bool raw = false, force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd =
@@ -57,9 +57,12 @@ void add_write(CLI::App& group) {
   cmd->add_option("--partition", o->partition, "partition name, e.g. ota_0 or user_0")->required();
   cmd->add_option("input", o->input, "the file to write, e.g. app.bin")->required();
   cmd->add_flag("--raw", o->raw, "write into an app partition even if the file is not a valid app image");
+  cmd->add_flag("--force", o->force,
+                "write an app image that does not fit the slot (unsigned, or signed for the other level); "
+                "for experiments: the device will not boot it");
   cmd->callback([o] {
     host::FileFlash flash = open_flash(o->flash, false);
-    tools::write_partition(flash, {o->partition, tools::read_binary_file(o->input), o->raw});
+    tools::write_partition(flash, {o->partition, tools::read_binary_file(o->input), o->raw, o->force});
   });
 }
 

@@ -2,6 +2,7 @@
 // runs them: an OTA into the passive slot, the power-on boot decision, and the running app confirming or
 // rejecting itself. Lets a flash file be driven through every flow and inspected with `flash show`.
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
@@ -12,6 +13,7 @@
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/mbedtls_verifier.h"
+#include "privota/image_head.h"
 #include "privota/ota_writer.h"
 #include "tool_error.h"
 #include "trust_options.h"
@@ -99,6 +101,30 @@ CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help
   return cmd;
 }
 
+// The descriptor of the image in `slot` when it verifies under `policy`.
+std::optional<AppDescriptor> verified_descriptor(Target& t, uint32_t slot, const TrustPolicy& policy) {
+  Crypto crypto;
+  const Result<SignedImage> image =
+      verify_signed_image(t.slots.slots[slot], policy, crypto.sha, crypto.verifier, crypto.scratch_span());
+  if (!image.is_ok()) return std::nullopt;
+  return image->info.desc;
+}
+
+// The device's early refusal (OtaJob, before anything is erased), with the same code: another chip, below
+// the anti-rollback floor, not newer than the running app, the very image this level just rolled back.
+Status check_like_the_device(Target& t, uint32_t running, const TrustPolicy& policy,
+                             const std::vector<uint8_t>& image) {
+  const Result<ImageHead> head = parse_image_head({image.data(), image.size()});
+  if (!head.is_ok()) return head.status();
+  TrustPolicy any_floor = policy;
+  any_floor.min_secure_version = 0;  // the running app is judged as it was installed
+  const std::optional<AppDescriptor> current = verified_descriptor(t, running, any_floor);
+  std::optional<AppDescriptor> rejected;
+  const int rolled_back = t.view().rolled_back_slot(t.slots.slot_count, running);
+  if (rolled_back >= 0) rejected = verified_descriptor(t, static_cast<uint32_t>(rolled_back), policy);
+  return check_image_head(*head, policy, current ? &*current : nullptr, rejected ? &*rejected : nullptr);
+}
+
 void ota(const EngineOptions& o) {
   Target t(o);
   tools::Trust trust(o.trust);
@@ -106,6 +132,11 @@ void ota(const EngineOptions& o) {
   policy.min_secure_version = t.view().secure_version_floor();
   const std::vector<uint8_t> image = tools::read_binary_file(o.image);
   const uint32_t running = t.running_slot();
+  const Status early = check_like_the_device(t, running, policy, image);
+  if (!early.is_ok()) {
+    throw ToolError(
+        fmt::format("update refused, {} keeps running: {}", t.slot_name(running), tools::describe(early)));
+  }
   OtaWriter writer(t.slots, running);
   // As a download would: the size is announced, the bytes arrive in 4 KiB pieces.
   tools::check(writer.begin(static_cast<uint32_t>(image.size())), "starting the update");
