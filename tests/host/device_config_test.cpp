@@ -88,6 +88,10 @@ TEST_F(DeviceConfigTest, RefusesMistakesWithTheirReason) {
       {config(R"(, "ota": {"max_attempts": 0})"), "max_attempts must be at least 1"},
       {config(R"(, "ota": {"stall_timeout_ms": -5})"), "stall_timeout_ms must be a non-negative integer"},
       {config(R"(, "ota": {"allow_http": "yes"})"), "ota.allow_http has the wrong type"},
+      {config(R"(, "ota": {"allowed_hosts": ["bad host!"]})"),
+       "ota.allowed_hosts: 'bad host!': allowed host is"},
+      {config(R"(, "ota": {"allowed_hosts": ["https://a.example/"]})"), "'https://a.example/': allowed host"},
+      {config(R"(, "ota": {"allowed_hosts": ["*."]})"), "ota.allowed_hosts: '*.': allowed host is not"},
   };
   for (const Row& row : rows) {
     const std::string said = refusal(row.text);
