@@ -211,9 +211,9 @@ const Hostile kHostile[] = {
      "no Secure Boot v2 signature block after the image"},
     {"TrailingJunk", false, [](auto& b) { b.insert(b.end(), 16, 0x00); }, "",
      "16 bytes after the signature sector"},
-    {"OtherChip", false, nullptr, "--chip esp32s3", "image is built for another chip"},
+    {"OtherChip", false, nullptr, "--chip esp32s3", "image is built for esp32c3, this device is an esp32s3"},
     {"Downgrade", false, nullptr, "--min-secure-version 5",
-     "secure_version is below the device's anti-rollback minimum"},
+     "image secure_version 4 is below the anti-rollback floor 5"},
     {"CertFlipped", true,
      [](auto& b) {
        b[kSector + user_sig::kCertOffset + 5] ^= 0x20;  // "-----BEGIN" -> "-----bEGIN"

@@ -6,8 +6,7 @@
 #include "privota/flash_region.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
-#include "privota/secure_boot_v2.h"
-#include "privota/user_app_signature.h"
+#include "signature_kind.h"
 #include "tool_error.h"
 #include "units.h"
 
@@ -37,22 +36,11 @@ bool is_user_slot(const Partition& partition) {
   return partition.subtype == app_subtype::kUser0 || partition.subtype == app_subtype::kUser1;
 }
 
-// The signature an image carries: the sector after the image padded to 4 KiB starts with its scheme's
-// magic (0xE7 Secure Boot v2, 0xB7 user-app certificate), or there is none.
-const char* signature_kind(const std::vector<uint8_t>& bytes, uint32_t image_size) {
-  const size_t sector =
-      (static_cast<size_t>(image_size) + Flash::kSectorSize - 1) / Flash::kSectorSize * Flash::kSectorSize;
-  if (bytes.size() < sector + Flash::kSectorSize) return "unsigned";
-  if (bytes[sector] == sbv2::kMagic) return "Secure Boot v2";
-  if (bytes[sector] == user_sig::kMagic) return "user-app certificate";
-  return "unsigned";
-}
-
 // A protected app slot (ota_N, factory) boots Secure Boot v2 images, a user slot user-app-certificate ones.
 void check_fits_slot(const Partition& partition, const std::vector<uint8_t>& bytes, uint32_t image_size) {
   const bool user = is_user_slot(partition);
   const char* wanted = user ? "user-app certificate" : "Secure Boot v2";
-  const std::string found = signature_kind(bytes, image_size);
+  const std::string found = signature_kind_name(signature_kind(bytes, image_size));
   if (found == wanted) return;
   const std::string what = found == "unsigned" ? "an unsigned image" : "a " + found + " image";
   throw ToolError(fmt::format(

@@ -5,6 +5,7 @@
 #include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "chip.h"
 #include "commands.h"
@@ -26,8 +27,14 @@ using tools::ToolError;
 struct EngineOptions {
   std::string flash, level = "user", image, chip = "esp32c3";
   tools::TrustOptions trust;
+  bool json = false;
 
   // What the device trusts and what it is: images for another chip are refused like unsigned ones.
+  // The device's floor and chip, so a refusal's numbers are said in words.
+  static tools::DeviceFacts facts(const TrustPolicy& p) {
+    return {p.min_secure_version, static_cast<uint16_t>(p.limits.expected_chip)};
+  }
+
   TrustPolicy policy(tools::Trust& trust) const {
     TrustPolicy p = trust.policy();
     const auto info = tools::chip_by_name(chip);
@@ -93,6 +100,7 @@ CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help
   cmd->add_option("--level", o->level, "user (uotadata, user_0/1) or protected (otadata, ota_0/1)")
       ->check(CLI::IsMember({"user", "protected"}))
       ->capture_default_str();
+  cmd->add_flag("--json", o->json, "print JSON (a failure too: {\"ok\": false, \"error\": ...})");
   if (trust) {
     tools::add_trust_options(*cmd, o->trust);
     cmd->add_option("--chip", o->chip, "the device's chip; images for another are refused")
@@ -134,8 +142,8 @@ void ota(const EngineOptions& o) {
   const uint32_t running = t.running_slot();
   const Status early = check_like_the_device(t, running, policy, image);
   if (!early.is_ok()) {
-    throw ToolError(
-        fmt::format("update refused, {} keeps running: {}", t.slot_name(running), tools::describe(early)));
+    throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
+                                tools::describe(early, EngineOptions::facts(policy))));
   }
   OtaWriter writer(t.slots, running);
   // As a download would: the size is announced, the bytes arrive in 4 KiB pieces.
@@ -149,12 +157,20 @@ void ota(const EngineOptions& o) {
       writer.finish(policy, crypto.sha, crypto.verifier, crypto.scratch_span());
   if (!verified.is_ok()) {
     throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
-                                tools::describe(verified.status())));
+                                tools::describe(verified.status(), EngineOptions::facts(policy))));
   }
   tools::check(writer.activate(), "selecting the new image");
-  std::cout << fmt::format("{}: wrote {} {} into {}, selected as NEW (boots on trial next)\n", o.level,
+  const nlohmann::json json = {{"ok", true},
+                               {"level", o.level},
+                               {"slot", t.slot_name(writer.passive_slot())},
+                               {"project_name", verified->info.desc.project_name},
+                               {"version", verified->info.desc.version},
+                               {"state", "new"}};
+  print_output(o.json,
+               fmt::format("{}: wrote {} {} into {}, selected as NEW (boots on trial next)\n", o.level,
                            verified->info.desc.project_name, verified->info.desc.version,
-                           t.slot_name(writer.passive_slot()));
+                           t.slot_name(writer.passive_slot())),
+               json.dump(2));
 }
 
 void boot(const EngineOptions& o) {
@@ -177,7 +193,17 @@ void boot(const EngineOptions& o) {
     line += fmt::format(" (gave up on {}: {})", t.slot_name(static_cast<uint32_t>(d.rejected_slot)),
                         d.rejected_reason.reason());
   }
-  std::cout << line << "\n";
+  nlohmann::json json = {{"ok", true},
+                         {"level", o.level},
+                         {"slot", t.slot_name(d.slot)},
+                         {"project_name", d.image.info.desc.project_name},
+                         {"version", d.image.info.desc.version},
+                         {"outcome", boot_outcome_name(d.outcome)}};
+  if (d.rejected_slot >= 0) {
+    json["gave_up_on"] = {{"slot", t.slot_name(static_cast<uint32_t>(d.rejected_slot))},
+                          {"reason", d.rejected_reason.reason()}};
+  }
+  print_output(o.json, line + "\n", json.dump(2));
 }
 
 void confirm(const EngineOptions& o) {
@@ -191,19 +217,27 @@ void confirm(const EngineOptions& o) {
       verify_signed_image(t.slots.slots[running], policy, crypto.sha, crypto.verifier, crypto.scratch_span());
   if (!image.is_ok()) {
     throw ToolError(fmt::format("{} does not verify, refusing to mark it valid: {}", t.slot_name(running),
-                                tools::describe(image.status())));
+                                tools::describe(image.status(), EngineOptions::facts(policy))));
   }
   tools::check(mark_app_valid(t.slots, running, image->info.desc.secure_version), "marking the app valid");
-  std::cout << fmt::format("{}: {} ({} {}) is VALID; anti-rollback floor {}\n", o.level, t.slot_name(running),
-                           image->info.desc.project_name, image->info.desc.version,
-                           t.view().secure_version_floor());
+  const uint32_t floor = t.view().secure_version_floor();
+  const nlohmann::json json = {
+      {"ok", true}, {"level", o.level}, {"slot", t.slot_name(running)}, {"state", "valid"}, {"floor", floor}};
+  print_output(o.json,
+               fmt::format("{}: {} ({} {}) is VALID; anti-rollback floor {}\n", o.level, t.slot_name(running),
+                           image->info.desc.project_name, image->info.desc.version, floor),
+               json.dump(2));
 }
 
 void reject(const EngineOptions& o) {
   Target t(o);
   const uint32_t running = t.running_slot();
   tools::check(mark_app_invalid(t.slots, running), "marking the app invalid");
-  std::cout << fmt::format("{}: {} is INVALID; the next boot rolls back\n", o.level, t.slot_name(running));
+  const nlohmann::json json = {
+      {"ok", true}, {"level", o.level}, {"slot", t.slot_name(running)}, {"state", "invalid"}};
+  print_output(o.json,
+               fmt::format("{}: {} is INVALID; the next boot rolls back\n", o.level, t.slot_name(running)),
+               json.dump(2));
 }
 
 }  // namespace

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -21,6 +22,7 @@
 #include "privota/secure_boot_v2.h"
 #include "privota/signed_image.h"
 #include "privota/user_app_signature.h"
+#include "signature_kind.h"
 #include "tool_error.h"
 #include "trust_options.h"
 
@@ -124,6 +126,25 @@ nlohmann::json signer_of(const SignedImage& image, bool user, const std::vector<
   return {{"block", image.block}, {"key_digest", tools::hex(digest.bytes, sizeof digest.bytes)}};
 }
 
+// An image checked with the other level's trust, or not signed at all, gets its own words instead of the
+// first format check that happens to fail.
+std::optional<std::string> wrong_trust(const std::vector<uint8_t>& bytes, bool user) {
+  switch (tools::signature_kind(bytes)) {
+    case tools::SignatureKind::kUnsigned:
+      return "the image is unsigned (no signature sector after it); sign it with `privota image sign`";
+    case tools::SignatureKind::kSecureBootV2:
+      if (user) return "this is a Secure Boot v2 image (a protected app); use --key-digest or --key";
+      break;
+    case tools::SignatureKind::kUserAppCertificate:
+      if (!user) return "this is a user-app certificate image (a user app); use --ca";
+      break;
+    case tools::SignatureKind::kNotAnImage:
+    case tools::SignatureKind::kUnknownSector:
+      break;
+  }
+  return std::nullopt;
+}
+
 void verify(const VerifyOptions& o) {
   tools::Trust trust(o.trust);
   const bool user = trust.user_app();
@@ -143,7 +164,12 @@ void verify(const VerifyOptions& o) {
   std::vector<uint8_t> scratch(kSignatureSectorSize);
   const Result<SignedImage> image =
       verify_signed_image(region, policy, sha, verifier, {scratch.data(), scratch.size()});
-  if (!image.is_ok()) throw ToolError("INVALID: " + tools::describe(image.status()));
+  if (!image.is_ok()) {
+    tools::DeviceFacts facts{policy.min_secure_version, std::nullopt};
+    if (policy.limits.expected_chip != ChipId::kAny)
+      facts.chip = static_cast<uint16_t>(policy.limits.expected_chip);
+    throw ToolError("INVALID: " + wrong_trust(bytes, user).value_or(tools::describe(image.status(), facts)));
+  }
   // A device never reads past the signature sector, but a file that carries more was not made by a signer.
   if (bytes.size() > image->signed_size) {
     throw ToolError(fmt::format("INVALID: {} bytes after the signature sector (at 0x{:x})",

@@ -48,6 +48,13 @@ PartitionTable load_partition_table(const std::string& path, std::optional<uint3
     tools::check(table.status(), fmt::format("{} (flash image, table at 0x8000)", path));
     return table.value();
   }
+  const std::string text(bytes.begin(), bytes.end());
+  if (text.rfind("-----BEGIN", 0) == 0) {
+    throw ToolError(
+        fmt::format("'{}' is a PEM file (a key or certificate), not a partition table; give "
+                    "table.csv, table.bin or flash.bin",
+                    path));
+  }
   tools::CsvOptions options;
   options.flash_size = flash_size;
   const auto parsed = tools::parse_partition_csv(std::string(bytes.begin(), bytes.end()), options);
