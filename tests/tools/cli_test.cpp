@@ -59,6 +59,7 @@ TEST_F(Cli, EveryCommandHasHelp) {
                               "flash new",
                               "flash write",
                               "flash show",
+                              "flash read",
                               "flash ota",
                               "flash boot",
                               "flash confirm",
