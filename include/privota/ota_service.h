@@ -96,6 +96,10 @@ class OtaService {
 
   bool running() const { return have_job_ && !job_.finished; }
   bool activated() const { return activated_; }
+  // A job has selected its image or is writing that selection (ACTIVATING, REBOOTING): from then on
+  // nothing may write the level's selection, and the running app has nothing left to confirm. True before
+  // the platform reported the job's end, which may come a loop round later.
+  bool selecting();
   // The current or last job (valid when have_job()).
   bool have_job() const { return have_job_; }
   const JobView& job() const { return job_; }

@@ -183,6 +183,27 @@ TEST_F(SyscallServiceTest, MarkValidAfterActivationWritesNothing) {
   EXPECT_TRUE(device_.flash().cells() == before) << "the confirmation undid the new selection";
 }
 
+// The job thread has activated, but the platform has not reported the job's end yet: the confirmation must
+// neither answer BUSY (the app would take that as a failure) nor write (it would undo the new selection).
+TEST_F(SyscallServiceTest, MarkValidWhileTheJobActivatesWritesNothing) {
+  device_.install(AppLevel::kUser, 0, test::signed_image(AppLevel::kUser, "1.0.0", 1));
+  ASSERT_TRUE(device_.slots(AppLevel::kUser).select.erase(0, 2 * Flash::kSectorSize).is_ok());
+  const Result<BootDecision> decision = device_.boot(AppLevel::kUser);
+  app_.slots = &device_.slots(AppLevel::kUser);
+  app_.slot = 0;
+  app_.desc = decision->image.info.desc;
+  service_.emplace(app_, supervisor_, ota_, platform_);
+  call(Call::kOtaStart, 0, kUrl);
+  for (const JobState state : {JobState::kActivating, JobState::kRebooting}) {
+    runner_.current.state = state;
+    const std::vector<uint8_t> before = device_.flash().cells();
+    EXPECT_EQ(call(Call::kOtaMarkValid).status, Code::kOk) << job_state_name(state);
+    EXPECT_TRUE(device_.flash().cells() == before) << job_state_name(state);
+  }
+  runner_.current.state = JobState::kVerifying;
+  EXPECT_EQ(call(Call::kOtaMarkValid).status, Code::kBusy) << "the journal is still live while verifying";
+}
+
 TEST_F(SyscallServiceTest, MarkInvalidCancelsItsOwnJobThenAsksTheSupervisor) {
   boot(false);
   call(Call::kOtaStart, 0, kUrl);

@@ -95,6 +95,13 @@ Status OtaService::cancel(AppLevel caller, uint32_t id) {
   return Status::ok();
 }
 
+bool OtaService::selecting() {
+  if (activated_) return true;
+  if (!running()) return false;
+  const JobState state = runner_.progress().state;
+  return state == JobState::kActivating || state == JobState::kRebooting;
+}
+
 void OtaService::cancel_level(AppLevel level) {
   if (running() && job_.level == level) runner_.stop(/*keep_journal=*/false);
 }

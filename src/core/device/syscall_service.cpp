@@ -127,10 +127,11 @@ void SyscallService::ota_status(const Frame& request, Frame& response) {
 
 SyscallOutcome SyscallService::mark_valid(Frame& response, uint64_t now_ms) {
   SyscallOutcome outcome;
-  // A job has already selected the new image: writing this app's selection now would undo that (the next
-  // boot would run this app again instead of trying the new one). This app is not on trial (ota_start
-  // refuses a trial app), so there is nothing to confirm.
-  if (ota_.activated()) {
+  // A job has already selected the new image (or is writing that selection): writing this app's selection
+  // now would undo that (the next boot would run this app again instead of trying the new one). This app
+  // is not on trial (ota_start refuses a trial app), so there is nothing to confirm. The job's own progress
+  // says so at once; its end reaches the service only when the platform reports it.
+  if (ota_.selecting()) {
     outcome.action = supervisor_.on({SupervisorEventKind::kConfirmed, now_ms});
     return outcome;
   }
