@@ -111,7 +111,6 @@ class OtaService {
   JobRunner& runner_;
   const UrlPolicy& policy_;
   JobView job_;
-  JobRequest request_;  // the current job's request (kept: a runner may read it while the job runs)
   bool have_job_ = false;
   bool activated_ = false;
   uint32_t next_id_ = 1;

@@ -108,9 +108,6 @@ class Supervisor {
   SupervisorAction on(const SupervisorEvent& event);
 
   bool on_trial() const { return trial_ && !confirmed_; }
-  bool app_running() const { return phase_ == Phase::kRunning; }
-  bool job_activated() const { return job_activated_; }
-  uint32_t slot() const { return slot_; }
   uint32_t restarts() const { return restarts_; }
   // When the unconfirmed trial app runs out of time (valid only while on_trial() and app_running()).
   uint64_t confirm_deadline_ms() const { return started_ms_ + limits_.confirm_timeout_ms; }

@@ -69,13 +69,12 @@ Result<uint32_t> OtaService::launch(JobRequest& request) {
     return Status::error(Code::kBusy, "an update is installed and the device is rebooting", id);
   }
   request.id = next_id_++;
-  request_ = request;
-  PRIVOTA_TRY(runner_.start(request_));
+  PRIVOTA_TRY(runner_.start(request));  // a runner keeps its own copy of what it needs
   job_ = JobView{};
-  job_.id = request_.id;
-  job_.level = request_.level;
+  job_.id = request.id;
+  job_.level = request.level;
   have_job_ = true;
-  return request_.id;
+  return request.id;
 }
 
 bool OtaService::visible(AppLevel caller, uint32_t id) const {
