@@ -1,12 +1,10 @@
 #include "certificate_authority.h"
 
-#include <chrono>
 #include <cstring>
-#include <ctime>
 #include <new>
+#include <vector>
 
 #include <fmt/format.h>
-#include <mbedtls/error.h>
 #include <mbedtls/md.h>
 #include <mbedtls/platform.h>
 #include <mbedtls/x509_crt.h>
@@ -14,29 +12,10 @@
 
 #include "file_io.h"
 #include "tool_error.h"
+#include "x509_writer.h"
 
 namespace privota::tools {
 namespace {
-
-constexpr size_t kCertBufferSize = 8192;  // an RSA-3072 certificate PEM is under 2 KB
-constexpr size_t kSerialBytes = 20;       // RFC 5280's maximum; the top bit stays clear (positive, 159 bits)
-constexpr uint32_t kMaxValidityDays = 100 * 366;
-
-void check_mbedtls(int rc, const std::string& doing) {
-  if (rc == 0) return;
-  char text[160];
-  mbedtls_strerror(rc, text, sizeof text);
-  throw ToolError(fmt::format("{}: {}", doing, text));
-}
-
-// RAII holders, so every path frees what mbedTLS allocated.
-struct Crt {
-  mbedtls_x509_crt crt;
-  Crt() { mbedtls_x509_crt_init(&crt); }
-  ~Crt() { mbedtls_x509_crt_free(&crt); }
-  Crt(const Crt&) = delete;
-  Crt& operator=(const Crt&) = delete;
-};
 
 struct Csr {
   mbedtls_x509_csr csr;
@@ -45,30 +24,6 @@ struct Csr {
   Csr(const Csr&) = delete;
   Csr& operator=(const Csr&) = delete;
 };
-
-struct CertWriter {
-  mbedtls_x509write_cert ctx;
-  mbedtls_mpi serial;
-  CertWriter() {
-    mbedtls_x509write_crt_init(&ctx);
-    mbedtls_mpi_init(&serial);
-  }
-  ~CertWriter() {
-    mbedtls_mpi_free(&serial);
-    mbedtls_x509write_crt_free(&ctx);
-  }
-  CertWriter(const CertWriter&) = delete;
-  CertWriter& operator=(const CertWriter&) = delete;
-};
-
-// mbedTLS reads PEM only with the terminating NUL inside the length.
-void parse_certificate(Crt& out, const std::string& pem, const std::string& name) {
-  if (pem.find('\0') != std::string::npos ||
-      mbedtls_x509_crt_parse(&out.crt, reinterpret_cast<const unsigned char*>(pem.c_str()), pem.size() + 1) !=
-          0) {
-    throw ToolError(fmt::format("'{}' is not a PEM X.509 certificate", name));
-  }
-}
 
 std::string dn_text(const mbedtls_x509_name& name) {
   char text[1024];
@@ -99,48 +54,13 @@ void copy_name(mbedtls_asn1_named_data** list, const mbedtls_x509_name& name) {
   }
 }
 
-void set_subject(CertWriter& writer, const std::string& subject) {
+void set_subject(CertificateWriter& writer, const std::string& subject) {
   // mbedTLS takes text without any "attribute=value" as an empty name.
-  if (mbedtls_x509write_crt_set_subject_name(&writer.ctx, subject.c_str()) != 0 ||
-      writer.ctx.subject == nullptr) {
+  if (mbedtls_x509write_crt_set_subject_name(writer.ctx(), subject.c_str()) != 0 ||
+      writer.ctx()->subject == nullptr) {
     throw ToolError(fmt::format(
         "subject '{}' is not a distinguished name like 'CN=name, O=organization, C=DE'", subject));
   }
-}
-
-std::string x509_time(std::chrono::system_clock::time_point when) {
-  const std::time_t t = std::chrono::system_clock::to_time_t(when);
-  std::tm utc{};
-  gmtime_r(&t, &utc);
-  char text[16];
-  std::strftime(text, sizeof text, "%Y%m%d%H%M%S", &utc);
-  return text;
-}
-
-// Serial number, validity, version and hash: what every certificate here shares.
-void set_common_fields(CertWriter& writer, uint32_t days, Random& random) {
-  if (days == 0 || days > kMaxValidityDays) {
-    throw ToolError(fmt::format("validity of {} days is out of range (1 to {})", days, kMaxValidityDays));
-  }
-  std::vector<uint8_t> serial = random.bytes(kSerialBytes);
-  serial[0] = static_cast<uint8_t>((serial[0] & 0x7F) | 0x40);
-  check_mbedtls(mbedtls_mpi_read_binary(&writer.serial, serial.data(), serial.size()), "certificate serial");
-  check_mbedtls(mbedtls_x509write_crt_set_serial(&writer.ctx, &writer.serial), "certificate serial");
-  const auto now = std::chrono::system_clock::now();
-  const std::string not_before = x509_time(now);
-  const std::string not_after = x509_time(now + std::chrono::hours(24) * days);
-  check_mbedtls(mbedtls_x509write_crt_set_validity(&writer.ctx, not_before.c_str(), not_after.c_str()),
-                "certificate validity");
-  mbedtls_x509write_crt_set_version(&writer.ctx, MBEDTLS_X509_CRT_VERSION_3);
-  mbedtls_x509write_crt_set_md_alg(&writer.ctx, MBEDTLS_MD_SHA256);
-}
-
-std::string write_pem(CertWriter& writer, Random& random) {
-  std::vector<unsigned char> buffer(kCertBufferSize);
-  check_mbedtls(
-      mbedtls_x509write_crt_pem(&writer.ctx, buffer.data(), buffer.size(), Random::generate, &random),
-      "signing the certificate");
-  return reinterpret_cast<const char*>(buffer.data());
 }
 
 // `holder`: "'user.pem'" or "the CSR".
@@ -171,15 +91,15 @@ CertificateAuthority CertificateAuthority::create(Key key, const std::string& su
     throw ToolError(fmt::format("'{}' holds only a public key; a CA needs its private key", key.name()));
   require_rsa3072(*key.pk(), "'" + key.name() + "'", "CA");
   Random random;
-  CertWriter writer;
+  CertificateWriter writer;
   set_subject(writer, subject);
-  check_mbedtls(mbedtls_x509write_crt_set_issuer_name(&writer.ctx, subject.c_str()), "CA issuer");
-  mbedtls_x509write_crt_set_subject_key(&writer.ctx, key.pk());
-  mbedtls_x509write_crt_set_issuer_key(&writer.ctx, key.pk());
-  set_common_fields(writer, days, random);
+  check_mbedtls(mbedtls_x509write_crt_set_issuer_name(writer.ctx(), subject.c_str()), "CA issuer");
+  mbedtls_x509write_crt_set_subject_key(writer.ctx(), key.pk());
+  mbedtls_x509write_crt_set_issuer_key(writer.ctx(), key.pk());
+  writer.set_common_fields(days, CertificateWriter::Start::kNow, random);
   // is_ca = 1 also marks the extension critical; -1 = no path length, as esp_ps_secure_boot_util writes it.
-  check_mbedtls(mbedtls_x509write_crt_set_basic_constraints(&writer.ctx, 1, -1), "basicConstraints");
-  std::string pem = write_pem(writer, random);
+  check_mbedtls(mbedtls_x509write_crt_set_basic_constraints(writer.ctx(), 1, -1), "basicConstraints");
+  std::string pem = writer.sign_pem(random);
   return CertificateAuthority(std::move(key), std::move(pem));
 }
 
@@ -192,7 +112,7 @@ CertificateAuthority CertificateAuthority::load(const std::filesystem::path& dir
   Key key = Key::load(dir / kCaKeyFile);
   std::string cert_pem = read_text_file(dir / kCaCertFile);
   const std::string cert_name = (dir / kCaCertFile).string();
-  Crt cert;
+  ParsedCertificate cert;
   parse_certificate(cert, cert_pem, cert_name);
   if (cert.crt.ca_istrue == 0) throw ToolError(fmt::format("'{}' is not a CA certificate", cert_name));
   if (!key.is_private() || mbedtls_pk_check_pair(&cert.crt.pk, key.pk()) != 0) {
@@ -224,25 +144,25 @@ namespace {
 std::string issue_certificate(const Key& ca_key, const std::string& ca_cert_pem,
                               mbedtls_pk_context& subject_key, const mbedtls_x509_name* subject_name,
                               const std::optional<std::string>& subject, uint32_t days) {
-  Crt ca;
+  ParsedCertificate ca;
   parse_certificate(ca, ca_cert_pem, kCaCertFile);
   Random random;
-  CertWriter writer;
+  CertificateWriter writer;
   if (subject) {
     set_subject(writer, *subject);
   } else if (subject_name != nullptr) {
-    copy_name(&writer.ctx.subject, *subject_name);
+    copy_name(&writer.ctx()->subject, *subject_name);
   } else {
     set_subject(writer, kDefaultUserSubject);
   }
-  copy_name(&writer.ctx.issuer, ca.crt.subject);
-  mbedtls_x509write_crt_set_subject_key(&writer.ctx, &subject_key);
-  mbedtls_x509write_crt_set_issuer_key(&writer.ctx, ca_key.pk());
-  set_common_fields(writer, days, random);
+  copy_name(&writer.ctx()->issuer, ca.crt.subject);
+  mbedtls_x509write_crt_set_subject_key(writer.ctx(), &subject_key);
+  mbedtls_x509write_crt_set_issuer_key(writer.ctx(), ca_key.pk());
+  writer.set_common_fields(days, CertificateWriter::Start::kNow, random);
   // Written critical, as esp_ps_secure_boot_util does.
-  check_mbedtls(mbedtls_x509write_crt_set_key_usage(&writer.ctx, MBEDTLS_X509_KU_DIGITAL_SIGNATURE),
+  check_mbedtls(mbedtls_x509write_crt_set_key_usage(writer.ctx(), MBEDTLS_X509_KU_DIGITAL_SIGNATURE),
                 "keyUsage");
-  return write_pem(writer, random);
+  return writer.sign_pem(random);
 }
 
 }  // namespace
@@ -269,7 +189,7 @@ std::string CertificateAuthority::issue_for_csr(const std::string& csr_pem,
 }
 
 std::string certificate_subject(const std::string& pem) {
-  Crt cert;
+  ParsedCertificate cert;
   parse_certificate(cert, pem, "certificate");
   return dn_text(cert.crt.subject);
 }
