@@ -49,4 +49,27 @@ extern "C"
 #define MBEDTLS_X509_USE_C
 #define MBEDTLS_X509_CRT_PARSE_C
 
+// The TLS 1.2 client of the network transport (src/port/rv32/net/tls_connection.cpp): ECDHE with P-256 and
+// AES-128-GCM only -- forward secrecy and an AEAD, nothing weaker than the host port's OpenSSL defaults
+// allow. The server is verified against the configured CA and the URL's host name (SNI sent). No time
+// source: certificate validity dates are not checked (the device has no trusted clock). Records are received
+// whole (16 KiB: servers need not honour max_fragment_length); what the client sends is small.
+#define MBEDTLS_SSL_TLS_C
+#define MBEDTLS_SSL_CLI_C
+#define MBEDTLS_SSL_PROTO_TLS1_2
+#define MBEDTLS_SSL_SERVER_NAME_INDICATION
+#define MBEDTLS_SSL_EXTENDED_MASTER_SECRET
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_ECDSA_ENABLED
+#define MBEDTLS_KEY_EXCHANGE_ECDHE_RSA_ENABLED
+#define MBEDTLS_SSL_CIPHERSUITES \
+  MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256, MBEDTLS_TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256
+#define MBEDTLS_ECDH_C
+#define MBEDTLS_CIPHER_C
+#define MBEDTLS_AES_C
+#define MBEDTLS_AES_ROM_TABLES
+#define MBEDTLS_AES_FEWER_TABLES
+#define MBEDTLS_GCM_C
+#define MBEDTLS_SSL_IN_CONTENT_LEN 16384
+#define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
+
 #include "mbedtls/check_config.h"
