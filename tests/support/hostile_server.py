@@ -18,6 +18,7 @@
   /longer           Content-Length 10000, sends 14096 bytes, closes cleanly: more body than announced
   /gzip             Content-Encoding: gzip (10 bytes that are not even gzip)
   /accept-encoding  the request's Accept-Encoding header as the body ("(none)" without one)
+  /chunked          Transfer-Encoding: chunked, the 10000 bytes of /truncated's body in chunks of varied size
 
 Usage: hostile_server.py --cert CRT --key KEY --root DIR. Listens on a free port of 127.0.0.1 and prints
 it; exits on SIGTERM or when its parent dies.
@@ -110,6 +111,15 @@ class Handler(BaseHTTPRequestHandler):
             value = self.headers.get("Accept-Encoding", "(none)").encode()
             self.head(200, [("Content-Length", str(len(value)))])
             self.wfile.write(value)
+        elif path == "/chunked":
+            self.head(200, [("Transfer-Encoding", "chunked")])
+            sent, size = 0, 1
+            while sent < len(BODY):
+                piece = BODY[sent:sent + size]
+                self.wfile.write(b"%x\r\n" % len(piece) + piece + b"\r\n")
+                sent += len(piece)
+                size = size * 3 % 1999 + 1
+            self.wfile.write(b"0\r\n\r\n")
         elif path == "/silent-head":
             time.sleep(60)
         elif path.startswith("/headers/"):

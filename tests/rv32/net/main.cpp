@@ -18,6 +18,8 @@
 #include "privota/rv32/net/https_transport.h"
 #include "privota/rv32/net/network.h"
 
+extern "C" uint32_t __stack_bottom, __stack_top;  // sections.ld
+
 namespace privota::rv32 {
 namespace {
 
@@ -160,6 +162,31 @@ void write_sha256(const uint8_t (&digest)[32]) {
 }
 
 alignas(8) uint8_t crypto_heap[96 * 1024];
+
+// RAM measurements, printed at the end: the stack is painted below the current frame at start and the
+// deepest overwritten word found at the end; mbedTLS's first-fit heap writes a block header after every
+// block it hands out, so its highest non-zero byte is how far the heap ever reached.
+constexpr uint32_t kPaint = 0xA5A5A5A5u;
+
+void paint_stack() {
+  uint32_t here = 0;
+  for (uint32_t* p = &__stack_bottom; p + 64 < &here; ++p)
+    *p = kPaint;
+}
+
+uint32_t stack_peak() {
+  const uint32_t* p = &__stack_bottom;
+  while (p < &__stack_top && *p == kPaint)
+    ++p;
+  return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(&__stack_top) - reinterpret_cast<uintptr_t>(p));
+}
+
+uint32_t heap_peak() {
+  size_t n = sizeof crypto_heap;
+  while (n > 0 && crypto_heap[n - 1] == 0)
+    --n;
+  return static_cast<uint32_t>(n);
+}
 alignas(4) uint8_t chunk[1024];
 
 }  // namespace
@@ -174,6 +201,7 @@ extern "C" privota::rv32::TrapFrame* privota_rv32_trap(privota::rv32::TrapFrame*
 int main() {
   using namespace privota;
   using namespace privota::rv32;
+  paint_stack();
   console::init();
   init_crypto_heap(crypto_heap, sizeof crypto_heap);
   const Arguments args = parse_arguments(reinterpret_cast<char*>(kArgs));
@@ -235,5 +263,12 @@ int main() {
   console::write("net_fetch: took ");
   console::write_dec(net::now_ms() - started);
   console::write_line(" ms");
+  console::write("net_fetch: ram: stack peak ");
+  console::write_dec(stack_peak());
+  console::write(" bytes, TLS heap peak ");
+  console::write_dec(heap_peak());
+  console::write(" bytes, transport object ");
+  console::write_dec(sizeof(net::HttpsTransport));
+  console::write_line(" bytes");
   power_off(0);
 }
