@@ -8,6 +8,7 @@ namespace privota::rv32::net {
 namespace {
 
 constexpr uint16_t kHttpsPort = 443;
+constexpr uint32_t kTrailingGraceMs = 200;
 
 bool same_nocase(const char* a, size_t length, const char* b) {
   if (strlen(b) != length) return false;
@@ -235,6 +236,7 @@ Result<size_t> HttpsTransport::receive_and_parse(size_t limit, uint8_t* body_out
   body_got_ = 0;
   const Result<size_t> got = tls_.receive(raw_, limit < sizeof raw_ ? limit : sizeof raw_, stall_deadline());
   if (!got.is_ok()) return got.status();
+  if (*got == 0) stream_ended_ = true;
   // 0 is the end of the stream: the parser decides whether the message was complete (a body read to EOF).
   const size_t parsed = http_parser_execute(&parser_, &settings_, reinterpret_cast<const char*>(raw_), *got);
   const http_errno error = HTTP_PARSER_ERRNO(&parser_);
@@ -278,17 +280,20 @@ Result<size_t> HttpsTransport::read(ByteSpan out) {
 }
 
 Status HttpsTransport::expect_close() {
+  if (stream_ended_) return Status::ok();
+  // Servers close right after the body they were asked to ("Connection: close"); a little grace catches
+  // extra bytes already on their way, without holding every download up for a server that lingers.
   uint8_t byte = 0;
-  const Result<size_t> more = tls_.receive(&byte, 1, stall_deadline());
+  const Result<size_t> more = tls_.receive(&byte, 1, now_ms() + kTrailingGraceMs);
+  stream_ended_ = true;
   if (more.is_ok() && *more > 0)
     return Status::error(Code::kTrailingData, "more body than Content-Length", body_bytes_);
-  // EOF, or a server that keeps the connection open after all: the body was whole either way.
   return Status::ok();
 }
 
 void HttpsTransport::close() {
   tls_.close();
-  open_ = head_done_ = message_done_ = encoded_ = false;
+  open_ = head_done_ = message_done_ = encoded_ = stream_ended_ = false;
   head_ = nullptr;
   body_bytes_ = 0;
   field_length_ = value_length_ = 0;

@@ -79,6 +79,7 @@ class HttpsTransport final : public Transport {
   bool head_done_ = false;
   bool message_done_ = false;
   bool encoded_ = false;
+  bool stream_ended_ = false;  // the server closed (TLS close_notify or TCP FIN)
   uint32_t body_bytes_ = 0;
   // The header being parsed: its name (only known names matter, so 31 bytes are enough) and value.
   char field_[32];
