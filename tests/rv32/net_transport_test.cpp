@@ -3,8 +3,12 @@
 // TLS 1.2 client. QEMU's user-mode network is restricted (restrict=on): the guest reaches only 10.0.2.100,
 // which guestfwd connects to the test's server on 127.0.0.1 through socat, one host connection per guest
 // connection. The rows follow CurlTransport's contract tests (tests/host/curl_transport_test.cpp).
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <mbedtls/sha256.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <regex>
@@ -165,6 +169,22 @@ TEST_F(Rv32Net, RefusesPlainHttpAndHostsOutsideItsTableAndReportsARefusedConnect
   // Nobody listens on the port: socat cannot connect and the guest's connection ends at once.
   const Fetch refused = fetch(port, url(port, "image.bin"));
   EXPECT_EQ(refused.error("open").rfind("network:", 0), 0u) << refused.out;
+}
+
+TEST_F(Rv32Net, AServerThatNeverHandshakesTimesOutAfterTheConnectTimeout) {
+  // The host's kernel completes the TCP handshake for a listening socket; nobody answers the ClientHello.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  const uint16_t port = ntohs(address.sin_port);
+  const Fetch f = fetch(port, url(port, "image.bin") + "connect-timeout 800\n");
+  ::close(fd);
+  EXPECT_EQ(f.error("open").rfind("timeout: no TLS handshake within the connect timeout", 0), 0u) << f.out;
 }
 
 class Rv32NetHostile : public Rv32Net {
