@@ -28,7 +28,7 @@ using test::TestPki;
 
 std::string sha256_hex(const uint8_t* data, size_t size) {
   unsigned char digest[32];
-  mbedtls_sha256(data, size, digest, 0);
+  mbedtls_sha256_ret(data, size, digest, 0);
   static const char kHex[] = "0123456789abcdef";
   std::string out;
   for (unsigned char byte : digest) {
@@ -56,7 +56,7 @@ struct Fetch {
   std::string out;
   std::string line(const std::string& key) const {
     std::smatch match;
-    const std::regex pattern("net_fetch: " + key + " ([^\n]*)");
+    const std::regex pattern("net_fetch: " + key + " ([^\r\n]*)");
     return std::regex_search(out, match, pattern) ? match[1].str() : std::string();
   }
   bool opened() const { return out.find("net_fetch: open: ok") != std::string::npos; }
