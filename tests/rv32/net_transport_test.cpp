@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <iostream>
 #include <regex>
 #include <string>
 #include <vector>
@@ -69,8 +70,10 @@ class Rv32Net : public testing::Test {
   // connection the guest makes to 10.0.2.100:port reaches 127.0.0.1:port.
   Fetch fetch(uint16_t port, const std::string& lines, const fs::path& ca = TestPki::get().ca_pem) {
     std::string args = lines + "host localhost 10.0.2.100\nhost otherhost 10.0.2.100\nca\n";
-    for (uint8_t byte : test::read_file(ca))
-      args += static_cast<char>(byte);
+    if (!ca.empty()) {
+      for (uint8_t byte : test::read_file(ca))
+        args += static_cast<char>(byte);
+    }
     args += '\0';
     test::write_text(dir_ / "args.txt", args);
     const std::string p = std::to_string(port);
@@ -110,6 +113,9 @@ TEST_F(Rv32NetNginx, FetchesAFileOverHttpsWithItsLengthAndSha256) {
   EXPECT_EQ(f.line("body"),
             std::to_string(image_.size()) + " bytes sha256 " + sha256_hex(image_.data(), image_.size()))
       << f.out;
+  // The connection's RAM, for docs/rv32-network.md's numbers.
+  EXPECT_FALSE(f.line("ram:").empty()) << f.out;
+  std::cout << "net_fetch ram: " << f.line("ram:") << "\n";
   // One request, through guestfwd, as HTTP/1.1 with the headers the device sends.
   EXPECT_NE(server_.access_log().find("\"GET /image.bin HTTP/1.1\" 200"), std::string::npos)
       << server_.access_log();
@@ -151,6 +157,12 @@ TEST_F(Rv32NetNginx, RefusesAServerCertificateFromAnotherCa) {
   EXPECT_EQ(f.exit_code, 1) << f.out;
   EXPECT_FALSE(f.opened());
   EXPECT_EQ(f.error("open").rfind("untrusted:", 0), 0u) << f.out;
+}
+
+TEST_F(Rv32NetNginx, TrustsNothingWithoutAConfiguredCa) {
+  const Fetch f = fetch(server_.port(), url(server_.port(), "image.bin"), fs::path());
+  EXPECT_FALSE(f.opened()) << f.out;
+  EXPECT_EQ(f.error("open").rfind("untrusted: no TLS CA configured", 0), 0u) << f.out;
 }
 
 TEST_F(Rv32NetNginx, RefusesACertificateForAnotherHost) {
@@ -245,6 +257,20 @@ TEST_F(Rv32NetHostile, AStalledBodyOrASilentServerTimesOutAfterTheStallTimeout) 
   EXPECT_FALSE(silent.opened()) << silent.out;
   EXPECT_NE(silent.error("open").find("no response head within the stall timeout"), std::string::npos)
       << silent.out;
+}
+
+TEST_F(Rv32NetHostile, KeepsHeadersThatFitAndDropsOrFlagsLongerOnes) {
+  const Fetch fits = fetch(server_.port(), url(server_.port(), "headers/127/479"));
+  EXPECT_TRUE(fits.opened()) << fits.out;
+  EXPECT_EQ(fits.line("status"), "302");
+  EXPECT_EQ(fits.line("etag").size(), 127u) << fits.out;
+  EXPECT_EQ(fits.line("location").size(), 479u) << fits.out;
+  EXPECT_EQ(fits.out.find("location-too-long"), std::string::npos) << fits.out;
+  const Fetch longer = fetch(server_.port(), url(server_.port(), "headers/128/480"));
+  EXPECT_TRUE(longer.opened()) << longer.out;
+  EXPECT_EQ(longer.line("etag"), "") << longer.out;
+  EXPECT_EQ(longer.line("location"), "") << longer.out;
+  EXPECT_NE(longer.out.find("net_fetch: location-too-long"), std::string::npos) << longer.out;
 }
 
 TEST_F(Rv32NetHostile, OneByteEvery50MsIsNoStall) {

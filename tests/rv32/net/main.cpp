@@ -151,6 +151,7 @@ void write_head(const HttpResponse& head) {
   write_field("etag", head.etag);
   write_field("last-modified", head.last_modified);
   write_field("location", head.location);
+  if (head.location_too_long) console::write_line("net_fetch: location-too-long");
 }
 
 void write_sha256(const uint8_t (&digest)[32]) {

@@ -99,7 +99,9 @@ HttpsTransport& self(http_parser* parser) {
 }  // namespace
 
 HttpsTransport::HttpsTransport(const HttpsTransportOptions& options) : options_(options) {
-  ca_status_ = options.ca_pem == nullptr ? Status::ok() : tls_.load_ca(options.ca_pem);
+  // Without a CA nothing is trusted: every connection ends in kUntrusted (TlsConnection::connect).
+  const bool has_ca = options.ca_pem != nullptr && options.ca_pem[0] != '\0';
+  ca_status_ = has_ca ? tls_.load_ca(options.ca_pem) : Status::ok();
   http_parser_settings_init(&settings_);
   settings_.on_header_field = on_header_field;
   settings_.on_header_value = on_header_value;

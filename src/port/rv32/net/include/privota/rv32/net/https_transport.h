@@ -25,7 +25,8 @@ struct HostAddress {
 };
 
 struct HttpsTransportOptions {
-  const char* ca_pem = nullptr;  // NUL-terminated PEM: the only CA the server may chain to
+  const char* ca_pem =
+      nullptr;  // NUL-terminated PEM: the only CA the server may chain to (none: trust nothing)
   const HostAddress* hosts = nullptr;
   size_t host_count = 0;
   uint32_t connect_timeout_ms = 5000;  // TCP connect and TLS handshake -> kTimeout
