@@ -14,6 +14,7 @@
 #include <iostream>
 #include <regex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "https_server.h"
@@ -197,6 +198,62 @@ TEST_F(Rv32Net, AServerThatNeverHandshakesTimesOutAfterTheConnectTimeout) {
   const Fetch f = fetch(port, url(port, "image.bin") + "connect-timeout 800\n");
   ::close(fd);
   EXPECT_EQ(f.error("open").rfind("timeout: no TLS handshake within the connect timeout", 0), 0u) << f.out;
+}
+
+// The TLS the device accepts: 1.2 with ECDHE and AES-GCM (docs/rv32-network.md). openssl s_server with the
+// test server's certificate offers only what each row names, and the handshake must fail.
+TEST_F(Rv32Net, RefusesServersOfferingOnlyOtherSuitesOrVersionsOrNoTls) {
+  const TestPki& pki = TestPki::get();
+  const std::vector<std::vector<std::string>> servers = {
+      {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-SHA"},  // CBC with SHA-1: a weaker suite
+      {"-tls1_3"},                                       // a version the device does not speak
+  };
+  // The control: the same server offering the suite the device speaks is accepted.
+  const std::vector<std::string> accepted = {"-tls1_2", "-cipher", "ECDHE-ECDSA-AES128-GCM-SHA256"};
+  for (const std::vector<std::string>& offer : {accepted, servers[0], servers[1]}) {
+    const uint16_t port = test::free_loopback_port();
+    std::vector<std::string> argv = {"openssl", "s_server",
+                                     "-accept", "127.0.0.1:" + std::to_string(port),
+                                     "-cert",   pki.server_pem.string(),
+                                     "-key",    pki.server_key.string(),
+                                     "-www",    "-naccept",
+                                     "1"};
+    argv.insert(argv.end(), offer.begin(), offer.end());
+    test::ServerProcess server;
+    std::string first_line;
+    ASSERT_TRUE(server.start(argv, dir_ / "s_server.log", first_line)) << offer[0];
+    const Fetch f = fetch(port, url(port, "image.bin"));
+    if (offer == accepted) {
+      EXPECT_TRUE(f.opened()) << f.out;
+      continue;
+    }
+    EXPECT_FALSE(f.opened()) << f.out;
+    EXPECT_EQ(f.error("open").rfind("tls_error:", 0), 0u) << offer.back() << "\n" << f.out;
+  }
+  // A server that answers the ClientHello with plain HTTP.
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), sizeof address), 0);
+  ASSERT_EQ(listen(fd, 4), 0);
+  socklen_t length = sizeof address;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length);
+  std::thread plain([fd] {
+    const int client = accept(fd, nullptr, nullptr);
+    if (client < 0) return;
+    char hello[512];
+    (void)!::read(client, hello, sizeof hello);
+    const char answer[] = "HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n";
+    (void)!::write(client, answer, sizeof answer - 1);
+    ::close(client);
+  });
+  const uint16_t port = ntohs(address.sin_port);
+  const Fetch f = fetch(port, url(port, "image.bin"));
+  shutdown(fd, SHUT_RDWR);
+  plain.join();
+  ::close(fd);
+  EXPECT_EQ(f.error("open").rfind("tls_error:", 0), 0u) << f.out;
 }
 
 class Rv32NetHostile : public Rv32Net {
