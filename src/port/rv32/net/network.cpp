@@ -36,6 +36,7 @@ uint16_t transmit_free = kBuffers;  // buffers not with the device
 uint16_t transmit_next = 0;         // the next one to fill (they come back in order)
 VirtioMmio device;
 netif interface;
+void (*wait_hook)() = nullptr;  // set_network_wait_hook
 
 uint32_t low(const void* p) {
   return static_cast<uint32_t>(reinterpret_cast<uintptr_t>(p));
@@ -113,6 +114,15 @@ Status network_init(const NetworkConfig& config) {
   netif_set_default(&interface);
   netif_set_up(&interface);
   return Status::ok();
+}
+
+void network_wait() {
+  network_poll();
+  if (wait_hook != nullptr) wait_hook();
+}
+
+void set_network_wait_hook(void (*hook)()) {
+  wait_hook = hook;
 }
 
 void network_poll() {

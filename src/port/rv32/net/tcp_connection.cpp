@@ -56,7 +56,7 @@ Status TcpConnection::connect(uint32_t address, uint16_t port, uint32_t deadline
       close();
       return Status::error(Code::kTimeout, "no TCP connection within the connect timeout");
     }
-    network_poll();
+    network_wait();
   }
   if (failed_) return Status::error(Code::kNetwork, "the TCP connection was refused or reset");
   return Status::ok();
@@ -75,7 +75,7 @@ Status TcpConnection::send(const uint8_t* data, size_t length, uint32_t deadline
     }
     if (passed(deadline_ms))
       return Status::error(Code::kTimeout, "the server took no data within the timeout");
-    network_poll();
+    network_wait();
   }
   return Status::ok();
 }
@@ -86,7 +86,7 @@ Result<size_t> TcpConnection::receive(uint8_t* out, size_t length, uint32_t dead
     if (peer_closed_ || length == 0) return size_t{0};
     if (passed(deadline_ms))
       return Status::error(Code::kTimeout, "no byte from the server within the timeout");
-    network_poll();
+    network_wait();
   }
   const size_t available = received_->tot_len - received_offset_;
   const size_t n = available < length ? available : length;

@@ -24,6 +24,11 @@ constexpr uint32_t ipv4(uint8_t a, uint8_t b, uint8_t c, uint8_t d) {
 Status network_init(const NetworkConfig& config);
 // Delivers what the NIC received to lwIP and runs lwIP's due timers. Cheap when nothing happened.
 void network_poll();
+// What every wait for the network (TCP connect, send, receive; so TLS and HTTP too) calls in its loop:
+// network_poll(), then the wait hook if one is set. A background job sets the hook to give the CPU back to
+// the main loop while it waits (src/port/rv32/ota); without one a wait spins on network_poll().
+void network_wait();
+void set_network_wait_hook(void (*hook)());
 // Milliseconds since boot (CLINT mtime), lwIP's sys_now().
 uint32_t now_ms();
 

@@ -1,0 +1,320 @@
+// ota_job: runs on the rv32 machine in place of the bootloader, with the device's flash file (virtio-blk),
+// its eFuse block and the network, and runs one OTA job of the user level in the background: OtaService
+// starts it (or resumes it from the journal) on Rv32JobRunner, and a main loop keeps going round while the
+// job downloads, verifies and selects the image. The test (tests/rv32/ota_job_test.cpp) then reads the
+// flash file.
+//
+// Its arguments are a NUL-terminated text block that QEMU's loader places at kArgs before reset:
+//   url URL              the job's URL; without one the job resumes from the user level's journal
+//   host NAME A.B.C.D    the host table (repeatable): the device has no DNS
+//   allow-host NAME      the URL policy's host (repeatable) / allow-port N: its port
+//   stop-at N            power off (a power cut: nothing closed) once N bytes of the image are in flash
+//   cancel-at N          the user app cancels its job once N bytes are in flash
+//   ca                   the rest of the block is the TLS CA's PEM
+// The eFuse block (privota/rv32/efuse_block.h: the user-app CA, the chip) is at kEfuse.
+// Output: "ota_job: ..." lines; exit code 0 when the job selected the image, 1 when it failed or was
+// cancelled, 2 on bad arguments or no device, 5 when the service refused the job, 6 at a stop-at power cut.
+#include <string.h>
+
+#include "privota/app_slots.h"
+#include "privota/ota_service.h"
+#include "privota/partition_table.h"
+#include "privota/rv32/console.h"
+#include "privota/rv32/efuse_block.h"
+#include "privota/rv32/machine.h"
+#include "privota/rv32/mbedtls_crypto.h"
+#include "privota/rv32/net/https_transport.h"
+#include "privota/rv32/net/network.h"
+#include "privota/rv32/ota/job_runner.h"
+#include "privota/rv32/virtio_flash.h"
+#include "privota/signed_image.h"
+
+namespace privota::rv32 {
+namespace {
+
+constexpr uintptr_t kArgs = 0x80800000;
+constexpr uintptr_t kEfuse = 0x80A00000;
+constexpr size_t kMaxHosts = 4;
+
+struct Arguments {
+  const char* url = nullptr;
+  size_t url_length = 0;
+  char* ca = nullptr;
+  net::HostAddress hosts[kMaxHosts];
+  char host_names[kMaxHosts][net::HttpsTransport::kMaxHostLength + 1];
+  size_t host_count = 0;
+  const char* allowed[kMaxHosts];
+  char allowed_names[kMaxHosts][net::HttpsTransport::kMaxHostLength + 1];
+  size_t allowed_count = 0;
+  uint16_t port = 0;
+  uint32_t stop_at = 0;
+  uint32_t cancel_at = 0;
+};
+
+[[noreturn]] void fail(const char* what) {
+  console::write("ota_job: bad arguments: ");
+  console::write_line(what);
+  power_off(2);
+}
+
+uint32_t parse_number(const char* text, size_t length) {
+  uint32_t value = 0;
+  if (length == 0 || length > 9) fail("a number is empty or too long");
+  for (size_t i = 0; i < length; ++i) {
+    if (text[i] < '0' || text[i] > '9') fail("a number has a non-digit");
+    value = value * 10 + static_cast<uint32_t>(text[i] - '0');
+  }
+  return value;
+}
+
+uint32_t parse_address(const char* text, size_t length) {
+  uint32_t address = 0;
+  const char* end = text + length;
+  for (int part = 0; part < 4; ++part) {
+    const char* dot = text;
+    while (dot < end && *dot != '.')
+      ++dot;
+    const uint32_t byte = parse_number(text, static_cast<size_t>(dot - text));
+    if (byte > 255) fail("an address byte is above 255");
+    address = (address << 8) | byte;
+    text = dot + 1;
+  }
+  return address;
+}
+
+bool starts(const char* line, size_t length, const char* key, const char*& value, size_t& value_length) {
+  const size_t n = strlen(key);
+  if (length < n || strncmp(line, key, n) != 0 || (length > n && line[n] != ' ')) return false;
+  value = length > n ? line + n + 1 : line + n;
+  value_length = length > n ? length - n - 1 : 0;
+  return true;
+}
+
+const char* copy_name(char (&to)[net::HttpsTransport::kMaxHostLength + 1], const char* from, size_t n) {
+  if (n > net::HttpsTransport::kMaxHostLength) fail("a host name is too long");
+  memcpy(to, from, n);
+  to[n] = '\0';
+  return to;
+}
+
+Arguments parse_arguments(char* text) {
+  Arguments args;
+  while (*text != '\0') {
+    char* end = strchr(text, '\n');
+    if (end == nullptr) end = text + strlen(text);
+    const size_t length = static_cast<size_t>(end - text);
+    const char* value = nullptr;
+    size_t n = 0;
+    if (length == 2 && strncmp(text, "ca", 2) == 0) {
+      args.ca = end + (*end == '\n' ? 1 : 0);
+      break;
+    }
+    if (starts(text, length, "url", value, n)) {
+      args.url = value;
+      args.url_length = n;
+    } else if (starts(text, length, "host", value, n)) {
+      const char* space = static_cast<const char*>(memchr(value, ' ', n));
+      if (space == nullptr || args.host_count == kMaxHosts) fail("host NAME A.B.C.D, at most 4");
+      const size_t name_length = static_cast<size_t>(space - value);
+      const char* name = copy_name(args.host_names[args.host_count], value, name_length);
+      args.hosts[args.host_count] = {name, parse_address(space + 1, n - name_length - 1)};
+      ++args.host_count;
+    } else if (starts(text, length, "allow-host", value, n)) {
+      if (args.allowed_count == kMaxHosts) fail("at most 4 allow-host lines");
+      args.allowed[args.allowed_count] = copy_name(args.allowed_names[args.allowed_count], value, n);
+      ++args.allowed_count;
+    } else if (starts(text, length, "allow-port", value, n)) {
+      args.port = static_cast<uint16_t>(parse_number(value, n));
+    } else if (starts(text, length, "stop-at", value, n)) {
+      args.stop_at = parse_number(value, n);
+    } else if (starts(text, length, "cancel-at", value, n)) {
+      args.cancel_at = parse_number(value, n);
+    } else if (length > 0) {
+      fail("unknown line (url, host, allow-host, allow-port, stop-at, cancel-at, ca)");
+    }
+    text = *end == '\0' ? end : end + 1;
+  }
+  return args;
+}
+
+[[noreturn]] void give_up(const char* what, const Status& status, uint32_t code) {
+  console::write_status(what, status);
+  power_off(code);
+}
+
+alignas(8) uint8_t crypto_heap[96 * 1024];
+alignas(16) uint8_t job_stack[32 * 1024];
+alignas(8) uint8_t scratch[kSignatureSectorSize];
+
+// mbedTLS's first-fit heap writes a block header after every block it hands out, so its highest non-zero
+// byte is how far the heap ever reached.
+uint32_t heap_peak() {
+  size_t n = sizeof crypto_heap;
+  while (n > 0 && crypto_heap[n - 1] == 0)
+    --n;
+  return static_cast<uint32_t>(n);
+}
+
+uint32_t instret() {
+  uint32_t value = 0;
+  asm volatile("csrr %0, minstret" : "=r"(value));
+  return value;
+}
+
+void write_number(const char* label, uint32_t value) {
+  console::write(label);
+  console::write_dec(value);
+}
+
+void write_progress(const char* what, const JobProgress& p) {
+  console::write("ota_job: ");
+  console::write(what);
+  console::write(" ");
+  console::write(job_state_name(p.state));
+  write_number(" done ", p.bytes_done);
+  write_number(" total ", p.bytes_total);
+  write_number(" received ", p.bytes_received);
+  write_number(" attempts ", p.attempts);
+  write_number(" resumed_from ", p.resumed_from);
+  console::put('\n');
+}
+
+struct Loop {
+  uint32_t iterations = 0;
+  uint32_t longest_gap_ms = 0;
+  uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
+};
+
+void write_loop(const Loop& loop, uint32_t took_ms) {
+  write_number("ota_job: main loop rounds ", loop.iterations);
+  write_number(" longest_gap_ms ", loop.longest_gap_ms);
+  write_number(" took_ms ", took_ms);
+  console::put('\n');
+}
+
+}  // namespace
+}  // namespace privota::rv32
+
+extern "C" privota::rv32::TrapFrame* privota_rv32_trap(privota::rv32::TrapFrame* frame) {
+  privota::rv32::console::write("ota_job: trap: ");
+  privota::rv32::console::write_line(privota::rv32::cause_name(frame->mcause));
+  privota::rv32::power_off(3);
+}
+
+int main() {
+  using namespace privota;
+  using namespace privota::rv32;
+  console::init();
+  init_crypto_heap(crypto_heap, sizeof crypto_heap);
+  const Arguments args = parse_arguments(reinterpret_cast<char*>(kArgs));
+
+  const Result<EfuseBlock> efuse =
+      decode_efuse_block({reinterpret_cast<const uint8_t*>(kEfuse), kEfuseBlockSize});
+  if (!efuse.is_ok()) give_up("ota_job: eFuse block", efuse.status(), 2);
+  static MbedCertificateVerifier user_ca;
+  const Status ca = user_ca.load_ca(efuse->ca_pem);
+  if (!ca.is_ok()) give_up("ota_job: user-app CA", ca, 2);
+  const Result<VirtioBlock*> device = VirtioBlock::find();
+  if (!device.is_ok()) give_up("ota_job: flash", device.status(), 2);
+  static VirtioFlash flash(*device.value());
+  MbedMd5 md5;
+  static Result<PartitionTable> table = PartitionTable::read(flash, md5);
+  if (!table.is_ok()) give_up("ota_job: partition table", table.status(), 2);
+  static Result<AppSlots> slots = AppSlots::from_table(flash, table.value(), AppLevel::kUser);
+  if (!slots.is_ok()) give_up("ota_job: user app slots", slots.status(), 2);
+
+  TrustPolicy policy;
+  policy.scheme = SignatureScheme::kUserAppCertificate;
+  policy.user_ca = &user_ca;
+  policy.limits.expected_chip = static_cast<ChipId>(efuse->chip_id);
+  // The running user app: user_0 (the factory image), whose version an update must exceed.
+  static MbedSha256 sha;
+  static MbedSignatureVerifier verifier;
+  const Result<SignedImage> running = verify_signed_image(slots->slots[0], policy, sha, verifier, scratch);
+  if (!running.is_ok()) give_up("ota_job: the running app in user_0", running.status(), 2);
+  // What verifying a user-app image costs the heap (X.509 + RSA-3072), before any TLS.
+  const uint32_t verify_heap = heap_peak();
+
+  const Status up =
+      net::network_init({net::ipv4(10, 0, 2, 15), net::ipv4(255, 255, 255, 0), net::ipv4(10, 0, 2, 2)});
+  if (!up.is_ok()) give_up("ota_job: network", up, 2);
+
+  net::HttpsTransportOptions options;
+  options.ca_pem = args.ca;
+  options.hosts = args.hosts;
+  options.host_count = args.host_count;
+  static net::HttpsTransport transport(options);
+  const uint16_t ports[1] = {args.port};
+  UrlPolicy url_policy;
+  url_policy.allowed_hosts = {args.allowed, args.allowed_count};
+  url_policy.allowed_ports = {ports, args.port == 0 ? 0u : 1u};
+
+  ota::JobPlatform platform;
+  platform.flash = &flash;
+  platform.table = &table.value();
+  platform.user_policy = policy;
+  platform.url_policy = &url_policy;
+  platform.transport = &transport;
+  platform.config.first_backoff_ms = 100;
+  static ota::Rv32JobRunner runner(platform, job_stack);
+  static OtaService service(runner, url_policy);
+
+  const Result<uint32_t> id =
+      args.url != nullptr
+          ? service.start(AppLevel::kUser, {args.url, args.url_length}, 0, &running->info.desc)
+          : service.resume(slots.value(), AppLevel::kUser, 0, &running->info.desc);
+  if (!id.is_ok()) give_up("ota_job: start", id.status(), 5);
+  console::write(args.url != nullptr ? "ota_job: started job " : "ota_job: resumed job ");
+  console::write_dec(id.value());
+  console::put('\n');
+
+  // The main loop: one round serves the rest of the firmware (here: a counter, the stop and cancel
+  // points), then gives the job its turn.
+  Loop loop;
+  bool cancelled = false;
+  const uint32_t started = net::now_ms();
+  uint32_t last = started;
+  while (runner.running()) {
+    const uint32_t before = instret();
+    runner.step();
+    loop.job_instructions += instret() - before;
+    ++loop.iterations;
+    const uint32_t now = net::now_ms();
+    if (now - last > loop.longest_gap_ms) loop.longest_gap_ms = now - last;
+    last = now;
+    const Result<JobView> view = service.status(AppLevel::kUser, id.value());
+    if (!view.is_ok()) continue;
+    const uint32_t done = view->progress.bytes_done;
+    if (args.stop_at != 0 && done >= args.stop_at) {
+      write_progress("power cut at", view->progress);
+      write_loop(loop, now - started);
+      power_off(6);
+    }
+    if (args.cancel_at != 0 && !cancelled && done >= args.cancel_at) {
+      console::write_status("ota_job: cancel", service.cancel(AppLevel::kUser, id.value()));
+      cancelled = true;
+    }
+  }
+  const uint32_t took = net::now_ms() - started;
+  ota::JobEnd end;
+  if (!runner.take_end(end)) give_up("ota_job: the job ended without a result", Status::ok(), 2);
+  const SupervisorEventKind kind = service.on_job_finished(end.outcome, end.last);
+  write_progress("end", end.last);
+  console::write_status("ota_job: outcome", end.outcome);
+  console::write_line(kind == SupervisorEventKind::kJobActivated ? "ota_job: activated"
+                                                                 : "ota_job: not activated");
+  write_loop(loop, took);
+  write_number("ota_job: ram: job object ", sizeof(OtaJob));
+  write_number(" B, runner ", sizeof(ota::Rv32JobRunner));
+  write_number(" B, job stack peak ", runner.stack_peak());
+  write_number(" B, heap peak without TLS ", verify_heap);
+  write_number(" B, heap peak with TLS ", heap_peak());
+  write_number(" B, transport ", sizeof(net::HttpsTransport));
+  console::write_line(" B");
+  const uint32_t kib = end.last.bytes_received / 1024;
+  write_number("ota_job: instructions in the job ", static_cast<uint32_t>(loop.job_instructions / 1000));
+  write_number(" thousand, per KiB received ",
+               kib == 0 ? 0 : static_cast<uint32_t>(loop.job_instructions / kib));
+  console::put('\n');
+  power_off(kind == SupervisorEventKind::kJobActivated ? 0 : 1);
+}

@@ -1,0 +1,135 @@
+// The background OTA job on the rv32 device (docs/rv32-network.md, "The background OTA job"): ota_job
+// (tests/rv32/ota) runs OtaService with Rv32JobRunner on QEMU's virt machine, with the device's flash file
+// on virtio-blk and the network restricted to nginx on 127.0.0.1 (guestfwd through socat, as in
+// net_transport_test.cpp). Its main loop counts rounds while the job downloads a signed user-app image
+// into the passive slot user_1, verifies and selects it; the test reads the flash file afterwards.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <iostream>
+#include <regex>
+#include <string>
+#include <vector>
+
+#include "https_server.h"
+#include "test_support.h"
+
+namespace privota {
+namespace {
+
+namespace fs = std::filesystem;
+using test::NginxServer;
+using test::TestPki;
+
+const fs::path kDeviceDir = PRIVOTA_RV32_DEVICE_DIR;
+
+struct Boot {
+  int exit_code = -1;
+  std::string out;
+  // The numbers of "ota_job: KEY ... LABEL N" lines: value("end", "received").
+  long value(const std::string& line, const std::string& label) const {
+    std::smatch match;
+    const std::regex pattern("ota_job: " + line + "[^\n]* " + label + " ([0-9]+)");
+    return std::regex_search(out, match, pattern) ? std::stol(match[1].str()) : -1;
+  }
+  bool has(const std::string& text) const { return out.find(text) != std::string::npos; }
+};
+
+class Rv32OtaJob : public testing::Test {
+ protected:
+  void SetUp() override {
+    fs::copy_file(kDeviceDir / "flash.bin", flash_);
+    // The update: a user-app image of 80 KB (the protected firmware's ELF packaged as a user app, for its
+    // size: twenty flash sectors), version 9.9.9 > the running probe's, signed with the device's user-app
+    // certificate.
+    const std::string cli = PRIVOTA_CLI;
+    const std::string keys = (kDeviceDir / "keys").string();
+    const std::string raw = (dir_ / "update.bin").string();
+    for (const std::string& step :
+         {cli +
+              " image build --elf " PRIVOTA_RV32_PROTECTED
+              " --chip qemu-rv32 --version 9.9.9 --secure-version 1 --project update -o " +
+              raw,
+          cli + " image sign --scheme user-cert --key " + keys + "/dev.pem --cert " + keys + "/dev_uac.pem " +
+              raw + " -o " + (root_ / "update.signed.bin").string()}) {
+      const test::CommandResult done = test::run_command(step);
+      ASSERT_EQ(done.exit_code, 0) << step << "\n" << done.out;
+    }
+    image_ = test::read_file(root_ / "update.signed.bin");
+  }
+
+  // One power-on of ota_job with these argument lines (plus the host table, the URL policy and the CA).
+  Boot boot(const std::string& lines) {
+    const std::string p = std::to_string(server_.port());
+    std::string args = lines + "host localhost 10.0.2.100\nallow-host localhost\nallow-port " + p + "\nca\n";
+    for (uint8_t byte : test::read_file(TestPki::get().ca_pem))
+      args += static_cast<char>(byte);
+    args += '\0';
+    test::write_text(dir_ / "args.txt", args);
+    const test::CommandResult run = test::run_command(
+        std::string("timeout 120 ") + PRIVOTA_QEMU_RV32 +
+        " -M virt -display none -serial stdio -monitor none -bios none -kernel " PRIVOTA_RV32_OTA_JOB
+        " -device loader,file=" +
+        (dir_ / "args.txt").string() + ",addr=0x80800000,force-raw=on -device loader,file=" +
+        (kDeviceDir / "efuse.bin").string() + ",addr=0x80A00000,force-raw=on -drive file=" + flash_.string() +
+        ",if=none,format=raw,id=flash -device virtio-blk-device,drive=flash"
+        " -global virtio-mmio.force-legacy=false -netdev user,id=n,restrict=on,guestfwd=tcp:10.0.2.100:" +
+        p + "-cmd:'socat -lf /dev/null - TCP:127.0.0.1:" + p +
+        "' -device virtio-net-device,netdev=n -device virtio-rng-device " + extra_ + " </dev/null");
+    return {run.exit_code, run.out};
+  }
+  std::string url(const std::string& path, const std::string& host = "localhost") const {
+    return "url https://" + host + ":" + std::to_string(server_.port()) + "/" + path + "\n";
+  }
+  // The user level's selection as `privota flash show` prints it ("selects: ...").
+  std::string user_selection() const {
+    const test::CommandResult show =
+        test::run_command(std::string(PRIVOTA_CLI) + " flash show " + flash_.string());
+    EXPECT_EQ(show.exit_code, 0) << show.out;
+    const size_t user = show.out.find("'uotadata'");
+    std::smatch match;
+    const std::string tail = user == std::string::npos ? "" : show.out.substr(user);
+    const std::regex pattern("selects: ([^\n]*)");
+    return std::regex_search(tail, match, pattern) ? match[1].str() : "(no selection line)";
+  }
+  std::vector<uint8_t> user_1(size_t n) const {
+    const std::vector<uint8_t> flash = test::read_file(flash_);
+    const size_t offset = 0x360000;  // user_1 in examples/device/partitions.csv
+    return {flash.begin() + static_cast<long>(offset), flash.begin() + static_cast<long>(offset + n)};
+  }
+
+  test::TempDir dir_;
+  test::TempDir root_;
+  fs::path flash_ = dir_ / "flash.bin";
+  std::vector<uint8_t> image_;
+  NginxServer server_{root_.path()};
+  std::string extra_;
+};
+
+TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
+  const std::string before = user_selection();
+  const Boot r = boot(url("update.signed.bin"));
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_TRUE(r.has("ota_job: activated")) << r.out;
+  EXPECT_EQ(r.value("end", "total"), static_cast<long>(image_.size())) << r.out;
+  EXPECT_EQ(r.value("end", "done"), static_cast<long>(image_.size())) << r.out;
+  // The passive slot holds the image, and the user selection now names it (a NEW trial).
+  EXPECT_EQ(user_1(image_.size()), image_);
+  const std::string after = user_selection();
+  EXPECT_NE(after, before);
+  EXPECT_NE(after.find("user_1"), std::string::npos) << after;
+  // The main loop went round all the time: many rounds, none of them waiting for the download.
+  const long rounds = r.value("main loop", "rounds");
+  const long gap = r.value("main loop", "longest_gap_ms");
+  const long took = r.value("main loop", "took_ms");
+  std::cout << "ota_job: " << rounds << " main-loop rounds, longest gap " << gap << " ms, job " << took
+            << " ms\n";
+  EXPECT_GT(rounds, 1000) << r.out;
+  EXPECT_LT(gap * 4, took) << r.out;
+  std::smatch ram;
+  ASSERT_TRUE(std::regex_search(r.out, ram, std::regex("ota_job: ram: [^\n]*"))) << r.out;
+  std::cout << ram[0].str() << "\n";
+}
+
+}  // namespace
+}  // namespace privota
