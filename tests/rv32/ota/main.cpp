@@ -182,12 +182,16 @@ void write_progress(const char* what, const JobProgress& p) {
 struct Loop {
   uint32_t iterations = 0;
   uint32_t longest_gap_ms = 0;
+  uint32_t heap_peak = 0;                          // the mbedTLS heap's reach, sampled
+  JobState longest_gap_state = JobState::kQueued;  // what the job was doing in that longest turn
   uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
 };
 
 void write_loop(const Loop& loop, uint32_t took_ms) {
   write_number("ota_job: main loop rounds ", loop.iterations);
   write_number(" longest_gap_ms ", loop.longest_gap_ms);
+  console::write(" in ");
+  console::write(job_state_name(loop.longest_gap_state));
   write_number(" took_ms ", took_ms);
   console::put('\n');
 }
@@ -280,9 +284,18 @@ int main() {
     loop.job_instructions += instret() - before;
     ++loop.iterations;
     const uint32_t now = net::now_ms();
-    if (now - last > loop.longest_gap_ms) loop.longest_gap_ms = now - last;
-    last = now;
     const Result<JobView> view = service.status(AppLevel::kUser, id.value());
+    if (now - last > loop.longest_gap_ms) {
+      loop.longest_gap_ms = now - last;
+      loop.longest_gap_state = view.is_ok() ? view->progress.state : JobState::kQueued;
+    }
+    last = now;
+    // The heap's reach now and then (the scan costs): freeing the top block zeroes its header, so the
+    // peak is sampled while the job runs rather than read once at the end.
+    if (loop.iterations % 32 == 0) {
+      const uint32_t reach = heap_peak();
+      if (reach > loop.heap_peak) loop.heap_peak = reach;
+    }
     if (!view.is_ok()) continue;
     const uint32_t done = view->progress.bytes_done;
     if (args.stop_at != 0 && done >= args.stop_at) {
@@ -308,13 +321,13 @@ int main() {
   write_number(" B, runner ", sizeof(ota::Rv32JobRunner));
   write_number(" B, job stack peak ", runner.stack_peak());
   write_number(" B, heap peak without TLS ", verify_heap);
-  write_number(" B, heap peak with TLS ", heap_peak());
+  write_number(" B, heap peak with TLS ", loop.heap_peak > heap_peak() ? loop.heap_peak : heap_peak());
   write_number(" B, transport ", sizeof(net::HttpsTransport));
   console::write_line(" B");
   const uint32_t kib = end.last.bytes_received / 1024;
-  write_number("ota_job: instructions in the job ", static_cast<uint32_t>(loop.job_instructions / 1000));
-  write_number(" thousand, per KiB received ",
-               kib == 0 ? 0 : static_cast<uint32_t>(loop.job_instructions / kib));
+  write_number("ota_job: instructions in the job thousands ",
+               static_cast<uint32_t>(loop.job_instructions / 1000));
+  write_number(" per_kib_received ", kib == 0 ? 0 : static_cast<uint32_t>(loop.job_instructions / kib));
   console::put('\n');
   power_off(kind == SupervisorEventKind::kJobActivated ? 0 : 1);
 }
