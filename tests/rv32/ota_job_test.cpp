@@ -221,7 +221,19 @@ TEST_F(Rv32OtaJob, CountsTheInstructionsOfTheJobUnderIcount) {
   const long per_kib = r.value("instructions", "per_kib_received");
   std::cout << "ota_job: " << thousands << " thousand instructions in the job, " << per_kib
             << " per KiB received (" << image_.size() << " bytes)\n";
+  std::cout << "ota_job: by state (thousands) " << r.line("instructions by state thousands") << "\n";
+  std::cout << "ota_job: work (idle turns removed) " << r.line("work by state thousands") << "\n";
+  const long flash = r.value("instructions in the flash driver", "thousands");
+  std::cout << "ota_job: " << flash
+            << " thousand of them in the flash driver (polling virtio-blk); the rest per KiB: "
+            << (thousands - flash) * 1000 / static_cast<long>(image_.size() / 1024) << "\n";
+  const long connecting = r.value("instructions by state thousands", "connecting");
+  std::cout << "ota_job: without the TLS handshake (" << connecting
+            << " thousand) and the flash polling, per KiB "
+            << "downloaded and verified: "
+            << (thousands - flash - connecting) * 1000 / static_cast<long>(image_.size() / 1024) << "\n";
   EXPECT_GT(thousands, 1000) << r.out;
+  EXPECT_GT(r.value("instructions by state thousands", "downloading"), 0) << r.out;
   EXPECT_GT(per_kib, 0) << r.out;
 }
 

@@ -161,6 +161,34 @@ uint32_t instret() {
   return value;
 }
 
+// The device's flash as the job gets it, counting the instructions spent in the driver: it polls the
+// virtio block device until each request completes, so under -icount those are QEMU's I/O time, not work.
+class CountingFlash final : public Flash {
+ public:
+  explicit CountingFlash(Flash& flash) : flash_(flash) {}
+  uint32_t size() const override { return flash_.size(); }
+  Status read(uint32_t addr, ByteSpan out) override {
+    return timed([&] { return flash_.read(addr, out); });
+  }
+  Status program(uint32_t addr, ConstByteSpan data) override {
+    return timed([&] { return flash_.program(addr, data); });
+  }
+  Status erase(uint32_t addr, uint32_t len) override {
+    return timed([&] { return flash_.erase(addr, len); });
+  }
+  uint64_t instructions = 0;
+
+ private:
+  template <typename F>
+  Status timed(F operation) {
+    const uint32_t before = instret();
+    const Status status = operation();
+    instructions += instret() - before;
+    return status;
+  }
+  Flash& flash_;
+};
+
 void write_number(const char* label, uint32_t value) {
   console::write(label);
   console::write_dec(value);
@@ -185,6 +213,9 @@ struct Loop {
   uint32_t heap_peak = 0;                          // the mbedTLS heap's reach, sampled
   JobState longest_gap_state = JobState::kQueued;  // what the job was doing in that longest turn
   uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
+  uint64_t by_state[8] = {};      // the same, by the job's state when its turn began
+  uint32_t turns[8] = {};         // turns by state, and the cheapest: a turn that found nothing to do
+  uint32_t cheapest[8] = {};
 };
 
 void write_loop(const Loop& loop, uint32_t took_ms) {
@@ -254,7 +285,8 @@ int main() {
   url_policy.allowed_ports = {ports, args.port == 0 ? 0u : 1u};
 
   ota::JobPlatform platform;
-  platform.flash = &flash;
+  static CountingFlash counted(flash);
+  platform.flash = &counted;
   platform.table = &table.value();
   platform.user_policy = policy;
   platform.url_policy = &url_policy;
@@ -279,9 +311,14 @@ int main() {
   const uint32_t started = net::now_ms();
   uint32_t last = started;
   while (runner.running()) {
+    const JobState state = runner.progress().state;
     const uint32_t before = instret();
     runner.step();
-    loop.job_instructions += instret() - before;
+    const uint32_t spent = instret() - before;
+    loop.job_instructions += spent;
+    const uint8_t index = static_cast<uint8_t>(state) & 7;
+    loop.by_state[index] += spent;
+    if (loop.turns[index]++ == 0 || spent < loop.cheapest[index]) loop.cheapest[index] = spent;
     ++loop.iterations;
     const uint32_t now = net::now_ms();
     const Result<JobView> view = service.status(AppLevel::kUser, id.value());
@@ -328,6 +365,32 @@ int main() {
   write_number("ota_job: instructions in the job thousands ",
                static_cast<uint32_t>(loop.job_instructions / 1000));
   write_number(" per_kib_received ", kib == 0 ? 0 : static_cast<uint32_t>(loop.job_instructions / kib));
+  console::put('\n');
+  // Connecting is TCP + the TLS handshake; downloading the body, its decryption and the flash writes;
+  // verifying the core's check of the whole slot (hash + signature) and the selection.
+  console::write("ota_job: instructions by state thousands");
+  for (uint8_t s = 0; s < 8; ++s) {
+    if (loop.by_state[s] == 0) continue;
+    console::write(" ");
+    console::write(job_state_name(static_cast<JobState>(s)));
+    write_number(" ", static_cast<uint32_t>(loop.by_state[s] / 1000));
+  }
+  console::put('\n');
+  write_number("ota_job: instructions in the flash driver thousands ",
+               static_cast<uint32_t>(counted.instructions / 1000));
+  console::put('\n');
+  // Waiting costs a turn too (a poll that found nothing, two switches), as many as the network is slow:
+  // what the turns did beyond the cheapest one is the work.
+  console::write("ota_job: work by state thousands");
+  for (uint8_t s = 0; s < 8; ++s) {
+    if (loop.by_state[s] == 0) continue;
+    console::write(" ");
+    console::write(job_state_name(static_cast<JobState>(s)));
+    write_number(
+        " ", static_cast<uint32_t>((loop.by_state[s] - uint64_t{loop.turns[s]} * loop.cheapest[s]) / 1000));
+    write_number(" turns ", loop.turns[s]);
+    write_number(" idle_turn ", loop.cheapest[s]);
+  }
   console::put('\n');
   power_off(kind == SupervisorEventKind::kJobActivated ? 0 : 1);
 }
