@@ -139,6 +139,8 @@ TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
   std::smatch ram;
   ASSERT_TRUE(std::regex_search(r.out, ram, std::regex("ota_job: ram: [^\n]*"))) << r.out;
   std::cout << ram[0].str() << "\n";
+  std::cout << "ota_job: job stack peak by state " << r.line("job stack peak by state") << "\n";
+  EXPECT_GT(r.value("job stack peak by state", "downloading"), 0) << r.out;
 }
 
 TEST_F(Rv32OtaJob, TamperedImageIsRefusedAndTheSelectionStays) {

@@ -210,7 +210,9 @@ void write_progress(const char* what, const JobProgress& p) {
 struct Loop {
   uint32_t iterations = 0;
   uint32_t longest_gap_ms = 0;
-  uint32_t heap_peak = 0;                          // the mbedTLS heap's reach, sampled
+  uint32_t heap_peak = 0;           // the mbedTLS heap's reach, sampled
+  uint32_t stack_by_state[8] = {};  // the job's stack peak in each state (repainted at every change)
+  JobState stack_state = JobState::kQueued;
   JobState longest_gap_state = JobState::kQueued;  // what the job was doing in that longest turn
   uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
   uint64_t by_state[8] = {};      // the same, by the job's state when its turn began
@@ -334,6 +336,13 @@ int main() {
       if (reach > loop.heap_peak) loop.heap_peak = reach;
     }
     if (!view.is_ok()) continue;
+    // The job's stack peak by state (TLS handshake, download, verification): painted afresh at each change.
+    if (view->progress.state != loop.stack_state) {
+      uint32_t& peak = loop.stack_by_state[static_cast<uint8_t>(loop.stack_state) & 7];
+      if (runner.stack_peak() > peak) peak = runner.stack_peak();
+      loop.stack_state = view->progress.state;
+      runner.repaint_stack();
+    }
     const uint32_t done = view->progress.bytes_done;
     if (args.stop_at != 0 && done >= args.stop_at) {
       write_progress("power cut at", view->progress);
@@ -356,11 +365,23 @@ int main() {
   write_loop(loop, took);
   write_number("ota_job: ram: job object ", sizeof(OtaJob));
   write_number(" B, runner ", sizeof(ota::Rv32JobRunner));
-  write_number(" B, job stack peak ", runner.stack_peak());
+  write_number(" B, job stack ", sizeof job_stack);
   write_number(" B, heap peak without TLS ", verify_heap);
   write_number(" B, heap peak with TLS ", loop.heap_peak > heap_peak() ? loop.heap_peak : heap_peak());
   write_number(" B, transport ", sizeof(net::HttpsTransport));
   console::write_line(" B");
+  {
+    uint32_t& peak = loop.stack_by_state[static_cast<uint8_t>(loop.stack_state) & 7];
+    if (runner.stack_peak() > peak) peak = runner.stack_peak();
+  }
+  console::write("ota_job: job stack peak by state");
+  for (uint8_t s = 0; s < 8; ++s) {
+    if (loop.stack_by_state[s] == 0) continue;
+    console::write(" ");
+    console::write(job_state_name(static_cast<JobState>(s)));
+    write_number(" ", loop.stack_by_state[s]);
+  }
+  console::put('\n');
   const uint32_t kib = end.last.bytes_received / 1024;
   write_number("ota_job: instructions in the job thousands ",
                static_cast<uint32_t>(loop.job_instructions / 1000));

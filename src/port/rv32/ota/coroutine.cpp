@@ -56,6 +56,12 @@ void Coroutine::run(void* self) {
   privota_rv32_switch(&c.own_sp_, c.main_sp_);
 }
 
+void Coroutine::repaint() {
+  if (!started_ || finished_ || inside_) return;
+  uint8_t* in_use = reinterpret_cast<uint8_t*>(own_sp_);
+  memset(stack_, kPaint, static_cast<size_t>(in_use - stack_));
+}
+
 uint32_t Coroutine::stack_peak() const {
   size_t untouched = 0;
   while (untouched < stack_size_ && stack_[untouched] == kPaint)

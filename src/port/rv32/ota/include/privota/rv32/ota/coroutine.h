@@ -29,6 +29,9 @@ class Coroutine {
   bool started() const { return started_; }
   // The deepest the coroutine's stack ever reached (bytes), from the paint.
   uint32_t stack_peak() const;
+  // While the coroutine is suspended: paints its unused stack again, so the next stack_peak() measures
+  // what it reaches from now on (a phase of its work).
+  void repaint();
 
  private:
   static void run(void* self);

@@ -55,8 +55,9 @@ class Rv32JobRunner final : public JobRunner {
   // Gives the CPU back to the main loop when called inside the job; nothing otherwise.
   void yield() { coroutine_.yield(); }
 
-  // Measurements: the job's stack peak, and the bytes of the runner with its job object (no TLS).
+  // Measurements: the job's stack peak (since the start or the last repaint_stack(), between steps).
   uint32_t stack_peak() const { return coroutine_.stack_peak(); }
+  void repaint_stack() { coroutine_.repaint(); }
 
  private:
   class Observer;
