@@ -216,6 +216,7 @@ struct Loop {
   JobState longest_gap_state = JobState::kQueued;  // what the job was doing in that longest turn
   uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
   uint64_t by_state[8] = {};      // the same, by the job's state when its turn began
+  uint32_t gap_by_state[8] = {};  // the longest gap by the job's state when its turn began
   uint32_t turns[8] = {};         // turns by state, and the cheapest: a turn that found nothing to do
   uint32_t cheapest[8] = {};
 };
@@ -226,6 +227,14 @@ void write_loop(const Loop& loop, uint32_t took_ms) {
   console::write(" in ");
   console::write(job_state_name(loop.longest_gap_state));
   write_number(" took_ms ", took_ms);
+  console::put('\n');
+  console::write("ota_job: longest gap ms by state");
+  for (uint8_t s = 0; s < 8; ++s) {
+    if (loop.turns[s] == 0) continue;
+    console::write(" ");
+    console::write(job_state_name(static_cast<JobState>(s)));
+    write_number(" ", loop.gap_by_state[s]);
+  }
   console::put('\n');
 }
 
@@ -324,6 +333,8 @@ int main() {
     ++loop.iterations;
     const uint32_t now = net::now_ms();
     const Result<JobView> view = service.status(AppLevel::kUser, id.value());
+    const uint8_t turn_state = static_cast<uint8_t>(state) & 7;
+    if (now - last > loop.gap_by_state[turn_state]) loop.gap_by_state[turn_state] = now - last;
     if (now - last > loop.longest_gap_ms) {
       loop.longest_gap_ms = now - last;
       loop.longest_gap_state = view.is_ok() ? view->progress.state : JobState::kQueued;
