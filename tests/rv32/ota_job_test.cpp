@@ -243,5 +243,19 @@ TEST_F(Rv32OtaJob, CountsTheInstructionsOfTheJobUnderIcount) {
   EXPECT_GT(per_kib, 0) << r.out;
 }
 
+TEST_F(Rv32OtaJob, ASuspendedJobKeepsItsJournalAndTheNextBootResumesIt) {
+  // OtaService::suspend (the device reboots or halts) stops the job between turns with its journal live.
+  const Boot first = boot(url("update.signed.bin") + "suspend-at 20000\n");
+  ASSERT_EQ(first.exit_code, 1) << first.out;
+  EXPECT_TRUE(first.has("ota_job: end cancelled")) << first.out;
+  EXPECT_EQ(user_selection(), "user_0");
+  const Boot again = boot("");
+  ASSERT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_TRUE(again.has("ota_job: resumed job")) << again.out;
+  EXPECT_GE(again.value("end", "resumed_from"), 16384) << again.out;
+  EXPECT_EQ(user_1(image_.size()), image_);
+  EXPECT_NE(user_selection().find("user_1"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace privota

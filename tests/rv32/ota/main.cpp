@@ -10,6 +10,8 @@
 //   allow-host NAME      the URL policy's host (repeatable) / allow-port N: its port
 //   stop-at N            power off (a power cut: nothing closed) once N bytes of the image are in flash
 //   cancel-at N          the user app cancels its job once N bytes are in flash
+//   suspend-at N         the device is about to reboot once N bytes are in flash: the job stops, its
+//                        journal stays live for the next boot
 //   ca                   the rest of the block is the TLS CA's PEM
 // The eFuse block (privota/rv32/efuse_block.h: the user-app CA, the chip) is at kEfuse.
 // Output: "ota_job: ..." lines; exit code 0 when the job selected the image, 1 when it failed or was
@@ -49,6 +51,7 @@ struct Arguments {
   uint16_t port = 0;
   uint32_t stop_at = 0;
   uint32_t cancel_at = 0;
+  uint32_t suspend_at = 0;
 };
 
 [[noreturn]] void fail(const char* what) {
@@ -129,8 +132,10 @@ Arguments parse_arguments(char* text) {
       args.stop_at = parse_number(value, n);
     } else if (starts(text, length, "cancel-at", value, n)) {
       args.cancel_at = parse_number(value, n);
+    } else if (starts(text, length, "suspend-at", value, n)) {
+      args.suspend_at = parse_number(value, n);
     } else if (length > 0) {
-      fail("unknown line (url, host, allow-host, allow-port, stop-at, cancel-at, ca)");
+      fail("unknown line (url, host, allow-host, allow-port, stop-at, cancel-at, suspend-at, ca)");
     }
     text = *end == '\0' ? end : end + 1;
   }
@@ -319,6 +324,7 @@ int main() {
   // points), then gives the job its turn.
   Loop loop;
   bool cancelled = false;
+  bool suspended = false;
   const uint32_t started = net::now_ms();
   uint32_t last = started;
   while (runner.running()) {
@@ -363,6 +369,11 @@ int main() {
     if (args.cancel_at != 0 && !cancelled && done >= args.cancel_at) {
       console::write_status("ota_job: cancel", service.cancel(AppLevel::kUser, id.value()));
       cancelled = true;
+    }
+    if (args.suspend_at != 0 && !suspended && done >= args.suspend_at) {
+      console::write_line("ota_job: suspending (the device reboots)");
+      service.suspend();
+      suspended = true;
     }
   }
   const uint32_t took = net::now_ms() - started;
