@@ -265,6 +265,7 @@ int main() {
   static MbedCertificateVerifier user_ca;
   const Status ca = user_ca.load_ca(efuse->ca_pem);
   if (!ca.is_ok()) give_up("ota_job: user-app CA", ca, 2);
+  const uint32_t ca_heap = heap_peak();  // the firmware's: the CA stays parsed for ever
   const Result<VirtioBlock*> device = VirtioBlock::find();
   if (!device.is_ok()) give_up("ota_job: flash", device.status(), 2);
   static VirtioFlash flash(*device.value());
@@ -388,6 +389,7 @@ int main() {
   write_number("ota_job: ram: job object ", sizeof(OtaJob));
   write_number(" B, runner ", sizeof(ota::Rv32JobRunner));
   write_number(" B, job stack ", sizeof job_stack);
+  write_number(" B, heap user-app CA ", ca_heap);
   write_number(" B, heap peak without TLS ", verify_heap);
   write_number(" B, heap peak with TLS ", loop.heap_peak > heap_peak() ? loop.heap_peak : heap_peak());
   write_number(" B, transport ", sizeof(net::HttpsTransport));
