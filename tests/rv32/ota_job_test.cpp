@@ -133,13 +133,19 @@ TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
   const long took = r.value("main loop", "took_ms");
   std::cout << "ota_job: " << rounds << " main-loop rounds, longest gap " << gap << " ms, job " << took
             << " ms\n";
-  std::cout << "ota_job: longest gap (ms) by state " << r.line("longest gap ms by state") << "\n";
+  std::cout << "ota_job: longest gap (ms) by state " << r.line("longest gap ms by state") << "; ms by state "
+            << r.line("ms by state") << "\n";
+  // Every network wait is a turn: without the wait hook the main loop goes round only once per flash
+  // operation (~640 times for this image), with it many thousand times.
   EXPECT_GT(rounds, 1000) << r.out;
-  EXPECT_LT(gap * 4, took) << r.out;
-  // While the body streams in, a turn is one network poll, one TLS record or one flash write: short. The
-  // longest turns are the TLS handshake's public-key operations (connecting), which mbedTLS does in one go.
-  EXPECT_LT(r.value("longest gap ms by state", "downloading") * 4, took) << r.out;
-  std::cout << "ota_job: main loop " << r.line("main loop") << "\n";
+  // While the body streams in, a turn is one network poll, one TLS record or one flash write: the main loop
+  // is never held for the download. (The longest turns are the TLS handshake's public-key operations, in
+  // `connecting`, which mbedTLS does in one go; wall-clock gaps on a shared host also carry its scheduling.)
+  const long downloading_gap = r.value("longest gap ms by state", "downloading");
+  const long downloading_ms = r.value("ms by state", "downloading");
+  EXPECT_GT(downloading_ms, 0) << r.out;
+  EXPECT_LT(downloading_gap * 2, downloading_ms) << r.out;
+  EXPECT_LT(gap, took) << r.out;
   std::smatch ram;
   ASSERT_TRUE(std::regex_search(r.out, ram, std::regex("ota_job: ram: [^\n]*"))) << r.out;
   std::cout << ram[0].str() << "\n";

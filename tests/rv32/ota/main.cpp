@@ -222,6 +222,7 @@ struct Loop {
   uint64_t job_instructions = 0;  // minstret inside the job's turns (exact under QEMU -icount)
   uint64_t by_state[8] = {};      // the same, by the job's state when its turn began
   uint32_t gap_by_state[8] = {};  // the longest gap by the job's state when its turn began
+  uint32_t ms_by_state[8] = {};   // and the time spent in that state
   uint32_t turns[8] = {};         // turns by state, and the cheapest: a turn that found nothing to do
   uint32_t cheapest[8] = {};
 };
@@ -239,6 +240,14 @@ void write_loop(const Loop& loop, uint32_t took_ms) {
     console::write(" ");
     console::write(job_state_name(static_cast<JobState>(s)));
     write_number(" ", loop.gap_by_state[s]);
+  }
+  console::put('\n');
+  console::write("ota_job: ms by state");
+  for (uint8_t s = 0; s < 8; ++s) {
+    if (loop.turns[s] == 0) continue;
+    console::write(" ");
+    console::write(job_state_name(static_cast<JobState>(s)));
+    write_number(" ", loop.ms_by_state[s]);
   }
   console::put('\n');
 }
@@ -342,6 +351,7 @@ int main() {
     const Result<JobView> view = service.status(AppLevel::kUser, id.value());
     const uint8_t turn_state = static_cast<uint8_t>(state) & 7;
     if (now - last > loop.gap_by_state[turn_state]) loop.gap_by_state[turn_state] = now - last;
+    loop.ms_by_state[turn_state] += now - last;
     if (now - last > loop.longest_gap_ms) {
       loop.longest_gap_ms = now - last;
       loop.longest_gap_state = view.is_ok() ? view->progress.state : JobState::kQueued;
