@@ -138,14 +138,10 @@ TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
   // Every network wait is a turn: without the wait hook the main loop goes round only once per flash
   // operation (~640 times for this image), with it many thousand times.
   EXPECT_GT(rounds, 1000) << r.out;
-  // While the body streams in, a turn is one network poll, one TLS record or one flash write: the main loop
-  // is never held for the download. (The longest turns are the TLS handshake's public-key operations, in
-  // `connecting`, which mbedTLS does in one go; wall-clock gaps on a shared host also carry its scheduling.)
-  const long downloading_gap = r.value("longest gap ms by state", "downloading");
-  const long downloading_ms = r.value("ms by state", "downloading");
-  EXPECT_GT(downloading_ms, 0) << r.out;
-  EXPECT_LT(downloading_gap * 2, downloading_ms) << r.out;
-  EXPECT_LT(gap, took) << r.out;
+  // The wall-clock gaps above are printed, not asserted: on a shared host they carry its scheduling (a test
+  // asserts no timing; docs/rv32-network.md gives the measured figures). The job must have spent time
+  // downloading, or the round count above would prove nothing about the download.
+  EXPECT_GT(r.value("ms by state", "downloading"), 0) << r.out;
   std::smatch ram;
   ASSERT_TRUE(std::regex_search(r.out, ram, std::regex("ota_job: ram: [^\n]*"))) << r.out;
   std::cout << ram[0].str() << "\n";
