@@ -29,6 +29,12 @@ constexpr uint32_t kSliceTicks = kClintHz / 1000;
 constexpr uint32_t kTicksPerMs = kClintHz / 1000;
 constexpr size_t kMaxUserArgs = 16;
 
+uint32_t instructions_retired() {
+  uint32_t count = 0;
+  __asm__ volatile("csrr %0, minstret" : "=r"(count));
+  return count;
+}
+
 uint64_t now_ms() {
   return mtime() / kTicksPerMs;
 }
@@ -339,6 +345,10 @@ void run_user_app(const UserAppBoot& boot) {
   booted.slot = boot.decision.slot;
   booted.trial = boot.decision.outcome == BootOutcome::kTrial;
   TrapFrame* frame = carry_out(supervisor.on(booted), &trap_stack.user);
+  // Instructions since reset (scripts/bench runs QEMU with -icount, where minstret counts them exactly).
+  console::write("protected: instructions from reset to the user app: ");
+  console::write_dec(instructions_retired());
+  console::write_line("");
   timer_arm(kSliceTicks);
   privota_rv32_enter_user(frame);
 }
