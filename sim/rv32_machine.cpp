@@ -66,8 +66,11 @@ void console_event(LogView& log, const std::string& line) {
   std::string src = colon == std::string::npos ? "" : line.substr(0, colon);
   if (src != "bootloader" && src != "protected" && src != "user") src = "console";
   const std::string msg = src == "console" ? line : line.substr(colon + 2);
-  const bool bad = msg.find("fault") != std::string::npos || msg.find("refused") != std::string::npos ||
-                   msg.find("failed") != std::string::npos;
+  // What the firmware reports as going wrong (a fault, a refusal, a failed trial, a reboot) is a warning.
+  bool bad = false;
+  for (const char* start : {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed",
+                            "rebooting", "no user app", "no protected app"})
+    bad = bad || msg.rfind(start, 0) == 0;
   log.event({{"src", src}, {"level", bad ? "warn" : "info"}, {"event", "console"}, {"msg", msg}});
 }
 

@@ -345,8 +345,9 @@ void run_user_app(const UserAppBoot& boot) {
   booted.slot = boot.decision.slot;
   booted.trial = boot.decision.outcome == BootOutcome::kTrial;
   TrapFrame* frame = carry_out(supervisor.on(booted), &trap_stack.user);
-  // Instructions since reset (scripts/bench runs QEMU with -icount, where minstret counts them exactly).
-  console::write("protected: instructions from reset to the user app: ");
+  // Instructions since reset: under QEMU's -icount minstret counts them exactly (scripts/bench-rv32);
+  // without it QEMU derives minstret from the host's clock.
+  console::write("protected: minstret at the user app's entry: ");
   console::write_dec(instructions_retired());
   console::write_line("");
   timer_arm(kSliceTicks);
