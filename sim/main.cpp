@@ -6,6 +6,7 @@
 #include <CLI/CLI.hpp>
 
 #include "device_runner.h"
+#include "rv32_machine.h"
 
 int main(int argc, char** argv) {
   using namespace privota;
@@ -46,6 +47,16 @@ int main(int argc, char** argv) {
                   "checkable at once)");
   run->add_option("--user-arg", options.user_args, "an argument for the user app (repeatable)")
       ->allow_extra_args(false);
+  std::string machine = "host";
+  sim::Rv32Machine rv32{"qemu-system-riscv32", PRIVOTA_RV32_DEFAULT_BOOTLOADER};
+  run->add_option("--machine", machine,
+                  "host (the firmware as Linux processes) or rv32 (QEMU virt runs the rv32 firmware; the sim "
+                  "serves the flash over NBD and cuts the power)")
+      ->check(CLI::IsMember({"host", "rv32"}))
+      ->capture_default_str();
+  run->add_option("--bootloader", rv32.bootloader, "--machine rv32: the bootloader ELF")
+      ->capture_default_str();
+  run->add_option("--qemu", rv32.qemu, "--machine rv32: the QEMU program")->capture_default_str();
   run->add_option("--protected-update", options.protected_update_url,
                   "the device owner asks the protected app to update itself from this URL on this power-on");
   try {
@@ -59,6 +70,13 @@ int main(int argc, char** argv) {
   } catch (const host::ConfigError& e) {
     std::cerr << "privota-sim: " << config_path << ": " << e.what() << "\n";
     return static_cast<int>(sim::SimExit::kUsage);
+  }
+  if (machine == "rv32") {
+    if (!options.protected_update_url.empty()) {
+      std::cerr << "privota-sim: --protected-update: the rv32 machine has no network yet; leave it out\n";
+      return static_cast<int>(sim::SimExit::kUsage);
+    }
+    return static_cast<int>(sim::run_rv32_device(options, rv32));
   }
   return static_cast<int>(sim::run_device(options));
 }

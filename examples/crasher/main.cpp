@@ -30,11 +30,13 @@ int main() {
     return 1;
   }
   if (self.state == PRIVOTA_APP_NEW || self.state == PRIVOTA_APP_PENDING_VERIFY) {
-    printf("crasher: %s on trial in slot user_%u: crashing\n", self.version, self.slot);
+    printf("crasher: %s on trial in slot user_%u: crashing\n", self.version,
+           static_cast<unsigned>(self.slot));
     fflush(stdout);
     crash();
   }
-  printf("crasher: %s, slot user_%u, secure_version %u\n", self.version, self.slot, self.secure_version);
+  printf("crasher: %s, slot user_%u, secure_version %u\n", self.version, static_cast<unsigned>(self.slot),
+         static_cast<unsigned>(self.secure_version));
   fflush(stdout);
   if ((err = privota_ota_mark_valid()) != PRIVOTA_OK) {
     fprintf(stderr, "crasher: ota_mark_valid: %s\n", privota_error_name(err));

@@ -11,8 +11,8 @@ int main() {
     fprintf(stderr, "hello: app_info: %s\n", privota_error_name(err));
     return 1;
   }
-  printf("hello: %s %s, slot user_%u, secure_version %u\n", self.project, self.version, self.slot,
-         self.secure_version);
+  printf("hello: %s %s, slot user_%u, secure_version %u\n", self.project, self.version,
+         static_cast<unsigned>(self.slot), static_cast<unsigned>(self.secure_version));
   fflush(stdout);
   if ((err = privota_ota_mark_valid()) != PRIVOTA_OK) {
     fprintf(stderr, "hello: ota_mark_valid: %s\n", privota_error_name(err));

@@ -21,7 +21,14 @@ Result<EfuseBlock> decode_efuse_block(ConstByteSpan block) {
   for (size_t i = 0; i < kEfuseMaxKeys; ++i)
     memcpy(out.keys[i].bytes, b + 8 + 32 * i, 32);
   out.chip_id = load_le16(b + 104);
-  const uint32_t pem_len = load_le32(b + 108);
+  out.confirm_timeout_ms = load_le32(b + 108);
+  out.crash_loop_limit = load_le32(b + 112);
+  out.reboot_grace_ms = load_le32(b + 116);
+  const uint32_t args_len = load_le32(b + 120);
+  if (args_len > kEfuseArgsMax || (args_len > 0 && b[kEfuseArgsOffset + args_len - 1] != 0))
+    return Status::error(Code::kBadLength, "eFuse block's user app arguments are not NUL-terminated strings");
+  out.user_args = block.subspan(kEfuseArgsOffset, args_len);
+  const uint32_t pem_len = load_le32(b + kEfusePemOffset - 4);
   if (pem_len == 0 || pem_len > kEfusePemMax || b[kEfusePemOffset + pem_len - 1] != 0 ||
       memchr(b + kEfusePemOffset, 0, pem_len - 1) != nullptr) {
     return Status::error(Code::kBadLength, "eFuse block's user-app CA is not one NUL-terminated PEM");
@@ -38,6 +45,11 @@ Status encode_efuse_block(const EfuseBlock& fields, ConstByteSpan ca_pem, ByteSp
     return Status::error(Code::kLimitExceeded, "the user-app CA does not fit the eFuse block");
   if (memchr(ca_pem.data(), 0, ca_pem.size()) != nullptr)
     return Status::error(Code::kInvalidArgument, "the user-app CA PEM holds a NUL");
+  const ConstByteSpan args = fields.user_args;
+  if (args.size() > kEfuseArgsMax)
+    return Status::error(Code::kLimitExceeded, "the user app's arguments exceed 128 bytes");
+  if (!args.empty() && args[args.size() - 1] != 0)
+    return Status::error(Code::kInvalidArgument, "the user app's arguments must each end with a NUL");
   uint8_t* b = out.data();
   memset(b, 0, kEfuseBlockSize);
   store_le32(b, kEfuseMagic);
@@ -47,7 +59,12 @@ Status encode_efuse_block(const EfuseBlock& fields, ConstByteSpan ca_pem, ByteSp
   for (size_t i = 0; i < fields.key_count; ++i)
     memcpy(b + 8 + 32 * i, fields.keys[i].bytes, 32);
   store_le16(b + 104, fields.chip_id);
-  store_le32(b + 108, static_cast<uint32_t>(ca_pem.size() + 1));
+  store_le32(b + 108, fields.confirm_timeout_ms);
+  store_le32(b + 112, fields.crash_loop_limit);
+  store_le32(b + 116, fields.reboot_grace_ms);
+  store_le32(b + 120, static_cast<uint32_t>(args.size()));
+  if (!args.empty()) memcpy(b + kEfuseArgsOffset, args.data(), args.size());
+  store_le32(b + kEfusePemOffset - 4, static_cast<uint32_t>(ca_pem.size() + 1));
   memcpy(b + kEfusePemOffset, ca_pem.data(), ca_pem.size());
   store_le32(b + kEfuseCrcOffset, crc32_le(0, out.first(kEfuseCrcOffset)));
   return Status::ok();

@@ -4,12 +4,9 @@
 // code.
 #include <string.h>
 
-#include "privota/rv32/app_desc.h"
 #include "privota/rv32/memory_map.h"
 #include "privota/rv32/user_ecall.h"
 #include "privota/syscall.h"
-
-PRIVOTA_RV32_APP_DESC();
 
 namespace {
 

@@ -1,6 +1,7 @@
 // privota-rv32-efuse DEVICE_JSON OUT: writes the rv32 device's eFuse block (privota/rv32/efuse_block.h) from
 // a device configuration: what the chip would have burnt (Secure Boot v2 key digests, chip) and the
-// protected firmware's user-app CA. QEMU places the file in RAM before reset (docs/rv32.md).
+// protected firmware's configuration (user-app CA, confirm timeout, crash-loop limit, the user app's args).
+// QEMU places the file in RAM before reset (docs/rv32.md).
 #include <cstdio>
 #include <exception>
 #include <fstream>
@@ -28,6 +29,12 @@ int main(int argc, char** argv) {
     for (size_t i = 0; i < fields.key_count; ++i)
       fields.keys[i] = config.secure_boot.key_digests[i];
     fields.chip_id = static_cast<uint16_t>(config.chip);
+    fields.confirm_timeout_ms = config.user_app.confirm_timeout_ms;
+    fields.crash_loop_limit = config.user_app.crash_loop_limit;
+    std::vector<uint8_t> args;
+    for (const std::string& arg : config.user_app.args)
+      args.insert(args.end(), arg.c_str(), arg.c_str() + arg.size() + 1);
+    fields.user_args = {args.data(), args.size()};
     std::vector<uint8_t> block(rv32::kEfuseBlockSize);
     const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
     const Status encoded =

@@ -34,7 +34,10 @@ extern "C"
 #define MBEDTLS_PKCS1_V15  // sha256WithRSAEncryption: how a CA signs the user-app certificate
 #define MBEDTLS_ECP_C
 #define MBEDTLS_ECP_DP_SECP256R1_ENABLED
-#define MBEDTLS_ECP_NIST_OPTIM
+// Generic modular reduction (no MBEDTLS_ECP_NIST_OPTIM) and the smallest comb window, no fixed-point
+// tables: a device only verifies, once per boot, and the bootloader must fit 32 KiB.
+#define MBEDTLS_ECP_WINDOW_SIZE 2
+#define MBEDTLS_ECP_FIXED_POINT_OPTIM 0
 #define MBEDTLS_ECP_NO_INTERNAL_RNG
 #define MBEDTLS_ECDSA_C
 

@@ -1,0 +1,249 @@
+#include "rv32_machine.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "nbd_flash_server.h"
+#include "privota/rv32/efuse_block.h"
+
+extern char** environ;  // the sim's environment, for QEMU (POSIX declares it nowhere)
+
+namespace privota::sim {
+namespace {
+
+// How one boot of the machine ended.
+enum class BootEnd { kReset, kHalted, kNoBootableApp, kFatal, kPowerCut, kFailed };
+
+void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
+         nlohmann::json fields = nlohmann::json::object()) {
+  fields["src"] = "sim";
+  fields["level"] = level;
+  fields["event"] = event;
+  fields["msg"] = message;
+  log.event(fields);
+}
+
+// The eFuse and configuration block QEMU places in RAM before reset (privota/rv32/efuse_block.h).
+Status write_efuse_block(const host::DeviceConfig& config, const std::filesystem::path& out) {
+  rv32::EfuseBlock fields;
+  fields.secure_boot = config.secure_boot.enabled;
+  if (config.secure_boot.key_digests.size() > rv32::kEfuseMaxKeys)
+    return Status::error(Code::kLimitExceeded, "the rv32 eFuse block holds at most 3 key digests");
+  fields.key_count = static_cast<uint8_t>(config.secure_boot.key_digests.size());
+  for (size_t i = 0; i < fields.key_count; ++i)
+    fields.keys[i] = config.secure_boot.key_digests[i];
+  fields.chip_id = static_cast<uint16_t>(config.chip);
+  fields.confirm_timeout_ms = config.user_app.confirm_timeout_ms;
+  fields.crash_loop_limit = config.user_app.crash_loop_limit;
+  std::vector<uint8_t> args;
+  for (const std::string& arg : config.user_app.args)
+    args.insert(args.end(), arg.c_str(), arg.c_str() + arg.size() + 1);
+  fields.user_args = {args.data(), args.size()};
+  std::vector<uint8_t> block(rv32::kEfuseBlockSize);
+  const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
+  PRIVOTA_TRY(
+      rv32::encode_efuse_block(fields, {pem, config.user_app.ca_pem.size()}, {block.data(), block.size()}));
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  if (!file.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(block.size())))
+    return Status::error(Code::kIoError, "cannot write the eFuse block");
+  return Status::ok();
+}
+
+// One console line of the firmware as an event: "bootloader: ...", "protected: ...", "user: ...".
+void console_event(LogView& log, const std::string& line) {
+  const size_t colon = line.find(": ");
+  std::string src = colon == std::string::npos ? "" : line.substr(0, colon);
+  if (src != "bootloader" && src != "protected" && src != "user") src = "console";
+  const std::string msg = src == "console" ? line : line.substr(colon + 2);
+  // What the firmware reports as going wrong (a fault, a refusal, a failed trial, a reboot) is a warning.
+  bool bad = false;
+  for (const char* start : {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed",
+                            "rebooting", "no user app", "no protected app"})
+    bad = bad || msg.rfind(start, 0) == 0;
+  log.event({{"src", src}, {"level", bad ? "warn" : "info"}, {"event", "console"}, {"msg", msg}});
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char name[] = "/tmp/privota-sim-rv32-XXXXXX";
+    if (mkdtemp(name) != nullptr) path_ = name;
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    if (!path_.empty()) std::filesystem::remove_all(path_, ignored);
+  }
+  const std::filesystem::path& path() const { return path_; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// Runs one boot: QEMU until it exits (a reset with -no-reboot, or the firmware powering off), or until the
+// power is cut. The console's last words say which.
+BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
+                 const std::filesystem::path& socket, NbdFlashServer& server, LogView& log) {
+  const std::vector<std::string> args = {
+      machine.qemu.string(),
+      "-M",
+      "virt",
+      "-display",
+      "none",
+      "-serial",
+      "stdio",
+      "-monitor",
+      "none",
+      "-bios",
+      "none",
+      "-no-reboot",
+      "-kernel",
+      machine.bootloader.string(),
+      "-device",
+      "loader,file=" + efuse.string() + ",addr=0x80040000,force-raw=on",
+      "-global",
+      "virtio-mmio.force-legacy=false",
+      "-drive",
+      "file=nbd+unix:///?socket=" + socket.string() + ",if=none,format=raw,id=flash",
+      "-device",
+      "virtio-blk-device,drive=flash",
+      "-nic",
+      "none"};
+  std::vector<char*> argv;
+  for (const std::string& a : args)
+    argv.push_back(const_cast<char*>(a.c_str()));
+  argv.push_back(nullptr);
+  int out[2];
+  if (pipe2(out, O_CLOEXEC) != 0) return BootEnd::kFailed;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 1);
+  posix_spawn_file_actions_adddup2(&actions, out[1], 2);
+  pid_t pid = -1;
+  const int spawned = posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(out[1]);
+  if (spawned != 0) {
+    close(out[0]);
+    say(log, "error", "sim_error", "cannot start " + machine.qemu.string() + ": " + std::strerror(spawned));
+    return BootEnd::kFailed;
+  }
+  std::string pending;
+  std::string last;
+  bool cut = false;
+  for (;;) {
+    pollfd p{out[0], POLLIN, 0};
+    (void)poll(&p, 1, 50);
+    if (server.power_cut()) {
+      cut = true;
+      kill(pid, SIGKILL);  // the power is gone: nothing more runs, nothing more is written
+      break;
+    }
+    char buffer[4096];
+    const ssize_t n = read(out[0], buffer, sizeof buffer);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      break;
+    }
+    pending.append(buffer, static_cast<size_t>(n));
+    size_t newline;
+    while ((newline = pending.find('\n')) != std::string::npos) {
+      std::string line = pending.substr(0, newline);
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      pending.erase(0, newline + 1);
+      console_event(log, line);
+      last = line;
+    }
+  }
+  close(out[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (cut || server.power_cut()) return BootEnd::kPowerCut;
+  if (!WIFEXITED(status)) return BootEnd::kFailed;
+  const int code = WEXITSTATUS(status);
+  if (code == 2) return BootEnd::kNoBootableApp;
+  if (code == 3) return BootEnd::kFatal;
+  if (code != 0) return BootEnd::kFailed;
+  if (last.rfind("protected: halting", 0) == 0) return BootEnd::kHalted;
+  return BootEnd::kReset;
+}
+
+}  // namespace
+
+SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
+  LogView log(options.log, stdout);
+  uint64_t writes = 0;
+  log.set_write_counter(&writes);
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> events(nullptr, std::fclose);
+  if (!options.events.empty()) {
+    events.reset(std::fopen(options.events.c_str(), "a"));
+    if (!events) {
+      say(log, "error", "sim_error", "cannot open the events file " + options.events.string());
+      return SimExit::kUsage;
+    }
+    log.set_events_file(events.get());
+  }
+  TempDir dir;
+  host::DeviceConfig config = options.config;
+  if (!options.user_args.empty()) config.user_app.args = options.user_args;
+  const std::filesystem::path efuse = dir.path() / "efuse.bin";
+  const std::filesystem::path socket = dir.path() / "flash.sock";
+  if (const Status s = write_efuse_block(config, efuse); !s.is_ok()) {
+    say(log, "error", "sim_error", std::string("device config for the rv32 machine: ") + s.reason());
+    return SimExit::kUsage;
+  }
+  Result<std::unique_ptr<NbdFlashServer>> server =
+      NbdFlashServer::start(options.flash, socket, &writes, options.power_cut_at);
+  if (!server.is_ok()) {
+    say(log, "error", "sim_error", std::string("flash: ") + server.status().reason());
+    return SimExit::kUsage;
+  }
+  SimExit result = SimExit::kMaxBoots;
+  uint32_t boot = 1;
+  for (; boot <= options.max_boots; ++boot) {
+    log.set_boot(static_cast<int>(boot));
+    say(log, "info", "power_on", "power on" + std::string(boot > 1 ? " (reboot)" : "") + " (rv32 machine)",
+        {{"boot", boot}});
+    const BootEnd end = run_boot(machine, efuse, socket, *server.value(), log);
+    if (end == BootEnd::kReset) continue;
+    if (end == BootEnd::kFatal) {  // a panic: the chip resets
+      say(log, "error", "protected_crashed", "the firmware stopped on a fatal error: resetting");
+      continue;
+    }
+    if (end == BootEnd::kPowerCut) {
+      say(log, "error", "power_cut",
+          "power cut at flash write " + std::to_string(__atomic_load_n(&writes, __ATOMIC_SEQ_CST)),
+          {{"write", __atomic_load_n(&writes, __ATOMIC_SEQ_CST)}});
+    }
+    result = end == BootEnd::kHalted          ? SimExit::kHalted
+             : end == BootEnd::kNoBootableApp ? SimExit::kNoBootableApp
+             : end == BootEnd::kPowerCut      ? SimExit::kPowerCut
+                                              : SimExit::kUsage;
+    break;
+  }
+  if (result == SimExit::kMaxBoots)
+    say(log, "warn", "max_boots",
+        "stopped after " + std::to_string(options.max_boots) + " boots (--max-boots)");
+  server.value().reset();  // no more writes from here
+  static const char* kNames[] = {"halted", "usage", "no_bootable_app", "power_cut", "max_boots"};
+  say(log, "info", "power_off", std::string("device off: ") + kNames[static_cast<int>(result)],
+      {{"result", kNames[static_cast<int>(result)]},
+       {"boots", boot > options.max_boots ? options.max_boots : boot},
+       {"flash_writes", writes}});
+  return result;
+}
+
+}  // namespace privota::sim
