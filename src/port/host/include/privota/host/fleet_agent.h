@@ -7,6 +7,7 @@
 // outcome exactly once (re-sent until the broker acknowledges it; the controller ignores repeats by job id).
 //
 // Single-threaded: the protected app calls poll() from its loop, and the job callbacks from the same thread.
+// Nothing here waits on the network (libmosquitto's own thread runs it): poll(0ms) returns at once.
 #pragma once
 
 #include <chrono>
