@@ -59,6 +59,8 @@ class FleetLink final : public host::FleetDevice {
   void poll();
   // The OTA job `job` ended (OtaService::on_job_finished); `activated`: it selected its image.
   void job_ended(const JobView& job, bool activated);
+  // An app of this boot confirmed itself: its state in the status changed.
+  void confirmed() { agent_.apps_changed(); }
   // This boot's user app failed its trial (or gave up on itself): `why`, before the device reboots.
   void trial_failed(const std::string& why);
 

@@ -135,6 +135,7 @@ void ProtectedApp::confirm_self() {
   if (!view.is_ok() || view->active_state() != OtaState::kPendingVerify) return;
   const Status marked = mark_app_valid(slots.value(), boot_.slot, boot_.secure_version);
   if (marked.is_ok()) {
+    if (fleet_) fleet_->confirmed();
     log_.info("protected_confirmed", "protected app " + boot_.version + " passed its trial: marked valid",
               {{"slot", boot_.slot}, {"secure_version", boot_.secure_version}});
   } else {
@@ -563,6 +564,7 @@ void ProtectedApp::log_notice(const SyscallOutcome& outcome, ConstByteSpan messa
       return;
     }
     case SyscallNotice::kConfirmed: {
+      if (fleet_) fleet_->confirmed();
       const uint32_t secure_version = user_->image.info.desc.secure_version;
       log_.info("user_confirmed",
                 std::string("user app ") + user_->image.info.desc.version +

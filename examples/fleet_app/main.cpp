@@ -1,6 +1,6 @@
 // fleet_app: a user app that runs for ever, as the user app of a fleet device does, and answers the fleet's
 // offers (docs/fleet.md, "The user app's consent"): it confirms itself, then looks for an offered job every
-// 200 ms, defers the first offers (as an app in the middle of its work would) and accepts the next one.
+// 500 ms, defers the first offers (as an app in the middle of its work would) and accepts the next one.
 //
 //   fleet_app        defers the first offer, accepts the second
 //   fleet_app N      defers the first N offers (0: accepts at once)
@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
   printf("fleet_app %s: running, answering fleet offers (deferring the first %d)\n", self.version, defer);
   fflush(stdout);
   for (int deferred = 0;;) {
-    usleep(200 * 1000);
+    usleep(500 * 1000);
     privota_fleet_offer_t offer;
     const int err = privota_fleet_offer(&offer);
     if (err == PRIVOTA_E_NOT_FOUND) continue;

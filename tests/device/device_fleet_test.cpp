@@ -47,16 +47,19 @@ std::string sha256_hex(const std::filesystem::path& file) {
 class BackgroundSim {
  public:
   BackgroundSim(const SimDevice& device, const std::vector<std::string>& extra)
-      : log_(device.dir() / "sim.log") {
+      : BackgroundSim(device.flash(), device.dir(), extra) {}
+  // A sim of `flash` with `dir`/device.json, its events in `dir`/<flash name>.log.
+  BackgroundSim(const std::filesystem::path& flash, const std::filesystem::path& dir,
+                const std::vector<std::string>& extra)
+      : log_(dir / (flash.stem().string() + ".log")) {
     std::vector<std::string> argv = {
-        PRIVOTA_SIM, "run", device.flash().string(), "--config", (device.dir() / "device.json").string(),
-        "--log",     "json"};
+        PRIVOTA_SIM, "run", flash.string(), "--config", (dir / "device.json").string(), "--log", "json"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> args;
     for (std::string& arg : argv)
       args.push_back(arg.data());
     args.push_back(nullptr);
-    const int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+    const int out = ::open(log_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
     const pid_t parent = getpid();
     pid_ = fork();
     if (pid_ == 0) {
@@ -295,20 +298,37 @@ TEST_F(DeviceFleet, TheUserAppDefersOnceThenAcceptsAndTheControllerSeesDeferred)
 // and its outcome is reported once.
 TEST_F(DeviceFleet, APowerCutMidJobResumesItAndReportsOneOutcome) {
   configure();
-  const auto image = device_.user_image("fleet_app", "2.0.0", 2);
-  const std::string url = serve(image, "app-2.bin");
+  const auto image = device_.padded_elf("fleet_app", 120 * 1024);
+  const auto big = device_.signed_user_image("fleet_app-big", image, "fleet_app", "2.0.0", 2);
+  publish(job("r7-dev-a", serve(big, "app-big.bin"), "2.0.0", big));
+  // Where to cut: a rehearsal on a copy of the flash says how many writes the device makes before the job
+  // starts writing the image; the cut comes 40 writes into it (the job's sectors and pages).
+  const auto rehearsal = device_.dir() / "rehearsal.bin";
+  std::filesystem::copy_file(device_.flash(), rehearsal);
+  uint64_t started_at = 0;
   {
-    BackgroundSim sim(device_, {"--user-arg", "0", "--power-cut-at", "25"});
-    publish(job("r7-dev-a", url, "2.0.0", image));
+    BackgroundSim sim(rehearsal, device_.dir(), {"--user-arg", "0"});
+    for (int i = 0; i < 300 && sim.events("fleet_job_started").empty(); ++i)
+      std::this_thread::sleep_for(100ms);
+    const auto started = sim.events("fleet_job_started");
+    ASSERT_FALSE(started.empty()) << sim.output();
+    started_at = started[0].value("flash_writes", 0);
+  }
+  {
+    BackgroundSim sim(device_, {"--user-arg", "0", "--power-cut-at", std::to_string(started_at + 40)});
     ASSERT_EQ(sim.wait_exit(60s), 3) << sim.output();
     ASSERT_EQ(sim.events("fleet_job_started").size(), 1u) << sim.output();
+    ASSERT_GT(sim.events("power_cut").at(0).value("job_position", 0), 0) << sim.output();
   }
   BackgroundSim sim(device_, {"--user-arg", "0"});
   const auto done = wait_status(outcome_is("r7-dev-a"));
   ASSERT_TRUE(done) << sim.output();
   EXPECT_EQ(done->last_job->outcome, host::FleetOutcome::kSucceeded) << done->last_job->reason;
   sim.power_off();
+  // The same job continued from its journal: no new fleet job, one outcome.
+  EXPECT_EQ(sim.events("fleet_job_started").size(), 0u) << sim.output();
   EXPECT_EQ(sim.events("fleet_job_finished").size(), 1u) << sim.output();
+  EXPECT_TRUE(sim.events("ota_started").at(0).value("resumed", false)) << sim.output();
   EXPECT_EQ(device_.running("user"), "2.0.0 valid");
 }
 

@@ -65,6 +65,8 @@ class FleetAgent {
   void job_finished(const std::string& job_id, FleetOutcome outcome, const std::string& reason);
   // The user app's answer to an offer (user consent).
   void answer_offer(const std::string& job_id, FleetConsent answer);
+  // What running_apps() says changed (an app confirmed itself): the status goes out again.
+  void apps_changed() { status_due_ = true; }
 
   const FleetJobRecord& record() const { return record_; }
   bool connected() const;
