@@ -187,6 +187,25 @@ class DeviceFleet : public ::testing::Test {
     return std::nullopt;
   }
 
+  // fleet_app `version` signed by a developer of another user-app CA (made in `dir`).
+  std::filesystem::path wrongly_signed_image(const std::filesystem::path& dir, const std::string& version) {
+    std::filesystem::create_directories(dir);
+    const std::string cli = device_.cli(), d = "'" + dir.string() + "'";
+    must(run_command(cli + " ca new -o " + d + "/ca"), "ca new");
+    must(run_command(cli + " key gen --type rsa3072 -o " + d + "/dev.pem"), "key gen");
+    must(run_command(cli + " ca issue --ca " + d + "/ca --key " + d + "/dev.pem -o " + d + "/dev_uac.pem"),
+         "ca issue");
+    must(run_command(cli + " image build --payload '" +
+                     (std::filesystem::path(PRIVOTA_DEVICE_DIR) / "images" / "fleet_app.elf").string() +
+                     "' --version " + version + " --secure-version 2 --project fleet_app -o " + d +
+                     "/app.bin"),
+         "image build");
+    must(run_command(cli + " image sign --scheme user-cert --key " + d + "/dev.pem --cert " + d +
+                     "/dev_uac.pem " + d + "/app.bin -o " + d + "/app.signed.bin"),
+         "image sign");
+    return dir / "app.signed.bin";
+  }
+
   static std::function<bool(const host::FleetStatus&)> outcome_is(const std::string& id) {
     return [=](const host::FleetStatus& s) { return s.last_job && s.last_job->job_id == id; };
   }
@@ -255,12 +274,13 @@ TEST_F(DeviceFleet, AJobOutsideThePolicyIsRejectedAndAWronglySignedImageFails) {
   EXPECT_EQ(done->last_job->outcome, host::FleetOutcome::kRejected);
   EXPECT_NE(done->last_job->reason.find("url_port_not_allowed"), std::string::npos) << done->last_job->reason;
 
-  const auto tampered = device_.tampered(good);
-  publish(job("r4-dev-a", serve(tampered, "tampered.bin"), "2.0.0", tampered));
+  // Signed by a developer whose certificate another CA issued: the device does not trust it.
+  const auto wrongly_signed = wrongly_signed_image(device_.dir() / "other", "2.0.0");
+  publish(job("r4-dev-a", serve(wrongly_signed, "wrongly-signed.bin"), "2.0.0", wrongly_signed));
   done = wait_status(outcome_is("r4-dev-a"));
   ASSERT_TRUE(done) << sim.output();
   EXPECT_EQ(done->last_job->outcome, host::FleetOutcome::kFailed);
-  EXPECT_TRUE(done->last_job->reason.starts_with("bad_hash") ||
+  EXPECT_TRUE(done->last_job->reason.starts_with("untrusted") ||
               done->last_job->reason.starts_with("bad_signature"))
       << done->last_job->reason;
   // A job whose image is not the one it names fails before anything is selected.
