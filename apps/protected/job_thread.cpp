@@ -143,6 +143,7 @@ void JobThread::run(JobRequest r) {
     c.config.low_speed_bytes = ota.low_speed_bytes;
     c.config.low_speed_window_ms = ota.low_speed_window_ms;
     c.config.job_deadline_ms = ota.job_deadline_ms;
+    c.expect = r.have_expect ? &r.expect : nullptr;
     job = std::make_unique<OtaJob>(c);
     const bool resumed = r.url[0] == '\0';
     outcome = resumed ? job->resume_from_journal() : job->start({r.url, std::strlen(r.url)});

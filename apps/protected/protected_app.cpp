@@ -56,7 +56,7 @@ ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::Devic
       jobs_({&flash_, table_, &config_, &url_policy_, &trust_, &log_, wake_.get(), position_probe}),
       ota_(jobs_, url_policy_),
       supervisor_(SupervisorLimits{config.user_app.confirm_timeout_ms, config.user_app.crash_loop_limit,
-                                   kRebootGraceMs}) {
+                                   kRebootGraceMs, config.fleet.has_value()}) {
   for (const std::string& host : config_.ota.allowed_hosts)
     hosts_.push_back(host.c_str());
   url_policy_.allow_http = config_.ota.allow_http;
@@ -91,7 +91,9 @@ int ProtectedApp::run() {
   // The factory case: no user app was ever installed, so there is nothing more this protected app can
   // prove by running one; it confirms itself now (else it confirms once it started a user app).
   if (!have_user_app && !user_app_installed()) confirm_self();
+  open_fleet();
   start_jobs();
+  if (fleet_) fleet_->start();
   SupervisorEvent booted;
   booted.kind = Kind::kBooted;
   booted.now_ms = now_ms();
@@ -101,6 +103,7 @@ int ProtectedApp::run() {
     booted.trial = user_->outcome == BootOutcome::kTrial;
     syscalls_.emplace(RunningUserApp{&user_slots_, user_->slot, user_->image.info.desc}, supervisor_, ota_,
                       *this);
+    if (fleet_) syscalls_->set_fleet_offer(&fleet_offer_);
   }
   Step step = carry_out(supervisor_.on(booted));
   while (step == Step::kContinue)
@@ -132,6 +135,7 @@ void ProtectedApp::confirm_self() {
   if (!view.is_ok() || view->active_state() != OtaState::kPendingVerify) return;
   const Status marked = mark_app_valid(slots.value(), boot_.slot, boot_.secure_version);
   if (marked.is_ok()) {
+    if (fleet_) fleet_->confirmed();
     log_.info("protected_confirmed", "protected app " + boot_.version + " passed its trial: marked valid",
               {{"slot", boot_.slot}, {"secure_version", boot_.secure_version}});
   } else {
@@ -187,26 +191,26 @@ bool ProtectedApp::select_user_app() {
 void ProtectedApp::start_jobs() {
   Result<AppSlots> own = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
   Result<uint32_t> resumed = Status::error(Code::kNotFound, "no journal");
-  if (own.is_ok()) resumed = ota_.resume(own.value(), AppLevel::kProtected, boot_.slot, nullptr);
-  if (!resumed.is_ok() && resumed.status().code() == Code::kNotFound && user_)
-    resumed = ota_.resume(user_slots_, AppLevel::kUser, user_->slot, &user_->image.info.desc);
+  // A fleet job interrupted by the reboot continues with the image expectation it began with.
+  const ImageExpectation* expect = fleet_ ? fleet_->expectation(AppLevel::kProtected) : nullptr;
+  if (own.is_ok()) resumed = ota_.resume(own.value(), AppLevel::kProtected, boot_.slot, nullptr, expect);
+  if (!resumed.is_ok() && resumed.status().code() == Code::kNotFound && user_) {
+    expect = fleet_ ? fleet_->expectation(AppLevel::kUser) : nullptr;
+    resumed = ota_.resume(user_slots_, AppLevel::kUser, user_->slot, &user_->image.info.desc, expect);
+  }
   if (!resumed.is_ok() && resumed.status().code() != Code::kNotFound) {
     log_.warn("ota_resume_refused",
               std::string("the interrupted OTA job cannot continue: ") + resumed.status().reason());
   }
   if (resumed.is_ok()) (void)tell(Kind::kJobStarted);
+  if (resumed.is_ok() && expect != nullptr) fleet_->adopt(resumed.value());
   if (config_.protected_update_url.empty()) return;
   if (ota_.running()) {
     log_.warn("ota_refused", "protected-app update not started: an interrupted job is continuing");
     return;
   }
   // An update must be newer than this protected app, whose descriptor its own slot holds.
-  std::optional<AppDescriptor> self;
-  if (own.is_ok()) {
-    const Result<SignedImage> verified =
-        verify_slot(own.value(), boot_.slot, trust_.policy(AppLevel::kProtected));
-    if (verified.is_ok()) self = verified->info.desc;
-  }
+  const std::optional<AppDescriptor> self = own_descriptor();
   const std::string& url = config_.protected_update_url;
   const Result<uint32_t> started =
       ota_.start(AppLevel::kProtected, {url.data(), url.size()}, boot_.slot, self ? &*self : nullptr);
@@ -218,6 +222,55 @@ void ProtectedApp::start_jobs() {
             std::string("protected-app update refused: ") + code_name(started.status().code()) + ": " +
                 started.status().reason(),
             {{"level", "protected"}, {"error", code_name(started.status().code())}});
+}
+
+std::optional<AppDescriptor> ProtectedApp::own_descriptor() {
+  Result<AppSlots> own = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  if (!own.is_ok()) return std::nullopt;
+  const Result<SignedImage> verified =
+      verify_slot(own.value(), boot_.slot, trust_.policy(AppLevel::kProtected));
+  if (!verified.is_ok()) return std::nullopt;
+  return verified->info.desc;
+}
+
+// In a fleet: the agent, its record in the `fleet` partition, and what it needs to know of this boot. A
+// device whose table has no such partition cannot promise exactly-once outcomes: it stays out of the fleet
+// and says why.
+void ProtectedApp::open_fleet() {
+  if (!config_.fleet) return;
+  std::string why;
+  std::optional<host::FlashFleetJobStore> store = host::FlashFleetJobStore::open(flash_, table_, why);
+  if (!store) {
+    log_.error("fleet_unavailable", "not joining the fleet: " + why);
+    return;
+  }
+  FleetLink::Setup setup;
+  setup.ota = &ota_;
+  setup.offer = &fleet_offer_;
+  setup.log = &log_;
+  setup.job_started = [this] { (void)tell(Kind::kJobStarted); };
+  Result<AppSlots> own = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  if (own.is_ok()) {
+    own_slots_ = own.value();
+    setup.protected_app.slots = &own_slots_;
+  }
+  setup.protected_app.present = true;
+  setup.protected_app.slot = boot_.slot;
+  if (const std::optional<AppDescriptor> self = own_descriptor()) setup.protected_app.desc = *self;
+  std::strncpy(setup.protected_app.desc.version, boot_.version.c_str(),
+               sizeof setup.protected_app.desc.version - 1);
+  setup.protected_app.desc.secure_version = boot_.secure_version;
+  if (user_slots_.slot_count > 0) setup.user_app.slots = &user_slots_;
+  if (user_) {
+    setup.user_app.present = true;
+    setup.user_app.slot = user_->slot;
+    setup.user_app.desc = user_->image.info.desc;
+  }
+  fleet_ = std::make_unique<FleetLink>(*config_.fleet, std::move(*store), std::move(setup));
+  log_.info("fleet_joined",
+            "fleet agent for " + config_.fleet->device_id + ", broker " + config_.fleet->broker.host + ":" +
+                std::to_string(config_.fleet->broker.port),
+            {{"device_id", config_.fleet->device_id}});
 }
 
 // --- carrying out the supervisor's actions
@@ -301,6 +354,12 @@ ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction&
   ota_.suspend();
   jobs_.join();
   const Status marked = mark_app_invalid(user_slots_, action.slot);
+  if (fleet_) {
+    fleet_->trial_failed(action.reason == SupervisorReason::kAppGaveUp ? "it marked itself invalid"
+                         : action.reason == SupervisorReason::kTrialTimeout
+                             ? "it did not confirm itself in time"
+                             : last_end_);
+  }
   if (action.reason == SupervisorReason::kAppGaveUp) {
     log_.warn("user_rejected_itself", "the user app marked itself invalid; rolling back",
               {{"slot", action.slot}, {"marked", marked.is_ok()}});
@@ -344,10 +403,14 @@ ProtectedApp::Step ProtectedApp::wait_and_react() {
     eventfd_t ignored;
     (void)eventfd_read(wake_.get(), &ignored);
     if (std::optional<JobEnd> end = jobs_.take_end()) {
-      step = carry_out(tell(ota_.on_job_finished(end->outcome, end->last)));
+      const Kind ended = ota_.on_job_finished(end->outcome, end->last);
+      // The fleet records the activation before the reboot that follows.
+      if (fleet_) fleet_->job_ended(ota_.job(), ended == Kind::kJobActivated);
+      step = carry_out(tell(ended));
       if (step != Step::kContinue) return step;
     }
   }
+  if (fleet_) fleet_->poll();
   if (process_) {
     const Result<host::ExitStatus> exit = process_->child.wait(std::chrono::milliseconds(0));
     if (exit.is_ok() && !exit->running()) return on_user_ended(exit.value());
@@ -501,6 +564,7 @@ void ProtectedApp::log_notice(const SyscallOutcome& outcome, ConstByteSpan messa
       return;
     }
     case SyscallNotice::kConfirmed: {
+      if (fleet_) fleet_->confirmed();
       const uint32_t secure_version = user_->image.info.desc.secure_version;
       log_.info("user_confirmed",
                 std::string("user app ") + user_->image.info.desc.version +

@@ -8,6 +8,7 @@
 //   - launches the user app as a sandboxed process, polls its channel, output pipes and the job's eventfd,
 //     and turns what it sees into the core's events (started, exited, crashed, a frame, a job's end, time);
 //   - carries out the supervisor's actions (launch, restart, mark invalid, reboot, halt) and logs them;
+//   - in a fleet (device.json's `fleet`), hosts the fleet agent (FleetLink) and stays up for its jobs;
 // and returns the exit code that tells the bootloader what the device does next (device_protocol.h).
 #pragma once
 
@@ -17,6 +18,7 @@
 #include <string>
 #include <vector>
 
+#include "fleet_link.h"
 #include "job_thread.h"
 #include "privota/boot_select.h"
 #include "privota/host/device_config.h"
@@ -58,6 +60,8 @@ class ProtectedApp final : public SyscallPlatform {
   bool user_app_installed();
   bool select_user_app();
   void start_jobs();
+  std::optional<AppDescriptor> own_descriptor();
+  void open_fleet();
   void job_started(const Result<uint32_t>& job, const char* what);
   Step carry_out(SupervisorAction action);
   SupervisorAction launch();
@@ -89,6 +93,9 @@ class ProtectedApp final : public SyscallPlatform {
   AppSlots user_slots_;
   std::optional<BootDecision> user_;  // what runs
   std::optional<SyscallService> syscalls_;
+  AppSlots own_slots_;
+  FleetOffer fleet_offer_;
+  std::unique_ptr<FleetLink> fleet_;
   std::vector<uint8_t> executable_;
   std::optional<UserAppProcess> process_;
   std::optional<SyscallChannel> channel_;

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "privota/app_image.h"
+#include "privota/fleet_offer.h"
 #include "privota/ota_data.h"
 #include "privota/ota_job.h"
 #include "privota/status.h"
@@ -107,6 +108,10 @@ static_assert(sizeof(privota_app_info_t::project) == sizeof(AppDescriptor::proje
 static_assert(sizeof(privota_app_info_t::version) == sizeof(AppDescriptor::version));
 static_assert(PRIVOTA_WATCHDOG_MIN_MS == syscall::kMinWatchdogMs);
 static_assert(PRIVOTA_WATCHDOG_MAX_MS == syscall::kMaxWatchdogMs);
+static_assert(PRIVOTA_FLEET_ACCEPT == syscall::kFleetAccept);
+static_assert(PRIVOTA_FLEET_DEFER == syscall::kFleetDefer);
+static_assert(PRIVOTA_FLEET_JOB_ID_MAX == FleetOffer::kJobIdMax);
+static_assert(sizeof(privota_fleet_offer_t::version) > FleetOffer::kVersionMax);
 
 int simple_call(Call which, uint32_t value0 = 0) {
   Frame request;
@@ -126,9 +131,10 @@ int string_call(Call which, uint32_t value0, const char* text) {
   return call(request, &response);
 }
 
-// Copies `len` bytes into a PRIVOTA_APP_STRING_MAX field; false when they do not fit (never truncates).
-bool copy_field(char (&field)[PRIVOTA_APP_STRING_MAX + 1], const char* text, size_t len) {
-  if (len > PRIVOTA_APP_STRING_MAX) return false;
+// Copies `len` bytes into a fixed field (and its NUL); false when they do not fit (never truncates).
+template <size_t N>
+bool copy_field(char (&field)[N], const char* text, size_t len) {
+  if (len > N - 1) return false;
   memcpy(field, text, len);
   field[len] = '\0';
   return true;
@@ -228,6 +234,34 @@ int privota_watchdog_arm(uint32_t period_ms) {
 
 int privota_watchdog_feed(void) {
   return simple_call(syscall::Call::kWatchdogFeed);
+}
+
+int privota_fleet_offer(privota_fleet_offer_t* out) {
+  if (out == nullptr) return PRIVOTA_E_INVALID_ARGUMENT;
+  syscall::Frame request;
+  request.call = syscall::Call::kFleetOffer;
+  syscall::Frame response;
+  const int result = call(request, &response);
+  if (result != PRIVOTA_OK) return result;
+  // The payload is "job_id version" (decode() checked its NUL); a job id has no spaces.
+  const char* text = response.payload_len == 0 ? "" : response.string();
+  const char* space = strchr(text, ' ');
+  privota_fleet_offer_t offer{};
+  if (space == nullptr || space == text ||
+      !copy_field(offer.job_id, text, static_cast<size_t>(space - text)) ||
+      !copy_field(offer.version, space + 1, strlen(space + 1))) {
+    return PRIVOTA_ERR_PROTOCOL;
+  }
+  *out = offer;
+  return PRIVOTA_OK;
+}
+
+int privota_fleet_answer(const char* job_id, int answer) {
+  if (job_id == nullptr || job_id[0] == '\0' || strlen(job_id) > PRIVOTA_FLEET_JOB_ID_MAX ||
+      (answer != PRIVOTA_FLEET_ACCEPT && answer != PRIVOTA_FLEET_DEFER)) {
+    return PRIVOTA_E_INVALID_ARGUMENT;
+  }
+  return string_call(syscall::Call::kFleetAnswer, static_cast<uint32_t>(answer), job_id);
 }
 
 const char* privota_error_name(int error) {

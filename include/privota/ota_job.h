@@ -23,6 +23,8 @@
 // - Low-speed limit and deadline (config): a transfer slower than low_speed_bytes per low_speed_window_ms
 //   fails with kTooSlow (retried); the job fails with kJobDeadline (final) once it has run job_deadline_ms.
 // - Cancel: polled between chunks and during backoff.
+// - Expectation (optional): the verified image must carry the requester's version, size and SHA-256
+//   (kInvalidArgument, kBadLength, kBadHash), else nothing is selected.
 // The running app's slot and selection are never touched; a failed or cancelled job leaves the device as it
 // was (its passive slot half written, which nothing selects).
 #pragma once
@@ -97,6 +99,16 @@ struct OtaJobConfig {
   uint32_t job_deadline_ms = 30 * 60 * 1000;
 };
 
+// What the job's requester says the image must be (a fleet job document's version, size and SHA-256,
+// docs/fleet.md). Checked once the image is in flash and verified, before it is selected: a mismatch fails
+// the job and selects nothing.
+struct ImageExpectation {
+  char version[32] = {};  // esp_app_desc_t.version; empty: any
+  uint32_t size = 0;      // the image file's exact size; 0: any
+  bool have_sha256 = false;
+  uint8_t sha256[32] = {};  // of the whole image file
+};
+
 struct OtaJobContext {
   AppSlots* slots = nullptr;  // the user level: uotadata + user_0/user_1
   uint32_t running_slot = 0;
@@ -116,6 +128,7 @@ struct OtaJobContext {
   // Download chunks and, afterwards, verification scratch: at least kSignatureSectorSize bytes.
   ByteSpan buffer;
   OtaJobConfig config;
+  const ImageExpectation* expect = nullptr;  // nullptr: no expectation
 };
 
 class OtaJob {
@@ -153,6 +166,7 @@ class OtaJob {
   Status begin_image();
   Status commit_durable_sectors();
   Status verify_and_activate();
+  Status check_expectation(const SignedImage& image);
   Status check_deadline() const;
   Status check_pace(size_t n);
   Status fail(Status status);

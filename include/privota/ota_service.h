@@ -46,6 +46,8 @@ struct JobRequest {
   uint32_t running_slot = 0;              // the level's running app
   bool have_running = false;              // a running app whose version an update must exceed
   AppDescriptor running;
+  bool have_expect = false;  // the requester's expectation of the image (a fleet job's)
+  ImageExpectation expect;
 };
 
 class JobRunner {
@@ -74,12 +76,12 @@ class OtaService {
   OtaService(JobRunner& runner, const UrlPolicy& policy) : runner_(runner), policy_(policy) {}
 
   // A new job for `level` from `url` (checked against the policy here). `running`: the level's running app
-  // (nullptr: none, any version goes).
+  // (nullptr: none, any version goes). `expect`: what the image must be (nullptr: any signed newer image).
   Result<uint32_t> start(AppLevel level, Span<const char> url, uint32_t running_slot,
-                         const AppDescriptor* running);
-  // Continues the job whose journal `slots` holds (kNotFound: none).
+                         const AppDescriptor* running, const ImageExpectation* expect = nullptr);
+  // Continues the job whose journal `slots` holds (kNotFound: none), with the expectation it began with.
   Result<uint32_t> resume(AppSlots& slots, AppLevel level, uint32_t running_slot,
-                          const AppDescriptor* running);
+                          const AppDescriptor* running, const ImageExpectation* expect = nullptr);
 
   // What `caller` may see of job `id`.
   Result<JobView> status(AppLevel caller, uint32_t id);

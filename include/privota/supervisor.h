@@ -6,13 +6,14 @@
 //   user app                  event                          action
 //   -----------------------   ----------------------------   ---------------------------------------------
 //   none selected             booted / job ended             halt (no bootable user app) unless a job runs
+//                                                            or the device stays up for its fleet
 //   on trial                  confirmed                      none: it is valid from now on
 //   on trial                  crashed, exited (any code),    mark its slot INVALID and reboot: the previous
 //                             launch failed, tick past the   app runs at the next boot
 //                             confirmation deadline
 //   any                       invalid-and-reboot asked       the same (only reboot when a job already
 //                                                            selected a new image: that one goes on trial)
-//   valid                     exited 0                       halt, or wait while a job runs
+//   valid                     exited 0                       halt, or wait while a job runs (or stay up)
 //   valid                     crashed, exited non-zero,      launch it again, up to crash_loop_limit times
 //                             launch failed, restart asked   per boot; one more: reboot
 //   any                       job activated                  reboot: at once when no app runs, else after
@@ -32,6 +33,9 @@ struct SupervisorLimits {
   uint32_t confirm_timeout_ms = 30000;  // a trial app must confirm itself within this time of starting
   uint32_t crash_loop_limit = 3;        // restarts per boot before the device reboots
   uint32_t reboot_grace_ms = 1000;      // how long an app may still run once a job selected a new image
+  // A device in a fleet waits for the next job instead of halting when its app ended (or it has none): its
+  // jobs come from outside (docs/fleet.md).
+  bool stay_up = false;
 };
 
 enum class SupervisorEventKind : uint8_t {

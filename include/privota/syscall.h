@@ -39,8 +39,14 @@ enum class Call : uint8_t {
   kRestart = 8,        //
   kWatchdogArm = 9,    // values[0] period in ms (0 disarms; else kMinWatchdogMs..kMaxWatchdogMs)
   kWatchdogFeed = 10,  //
+  kFleetOffer = 11,    //                           -> payload: "job_id version" of the fleet job offered to
+                       //                              the user app (kNotFound: none offered)
+  kFleetAnswer = 12,   // values[0] kFleetAccept or kFleetDefer, payload: the offered job's id
 };
-constexpr uint8_t kLastCall = static_cast<uint8_t>(Call::kWatchdogFeed);
+constexpr uint8_t kLastCall = static_cast<uint8_t>(Call::kFleetAnswer);
+// kFleetAnswer's values[0] (ABI: user.h mirrors them as PRIVOTA_FLEET_*).
+constexpr uint32_t kFleetAccept = 1;
+constexpr uint32_t kFleetDefer = 2;
 // A watchdog period shorter than a few scheduler rounds could only fire by accident; one over an hour is
 // not a watchdog.
 constexpr uint32_t kMinWatchdogMs = 100;

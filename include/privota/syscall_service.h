@@ -18,12 +18,15 @@
 //   log(level, text)           passed to the platform within the app's LogBudget; over it dropped and
 //                              counted (answered ok: a log line is never worth failing the app for)
 //   restart                    the supervisor decides (a restart counts toward the crash-loop limit)
+//   fleet_offer / fleet_answer the device's FleetOffer decides (fleet_offer.h); kNotFound on a device that
+//                              is in no fleet
 #pragma once
 
 #include <stdint.h>
 
 #include "privota/app_image.h"
 #include "privota/app_slots.h"
+#include "privota/fleet_offer.h"
 #include "privota/log_budget.h"
 #include "privota/ota_service.h"
 #include "privota/result.h"
@@ -81,6 +84,8 @@ class SyscallService {
   SyscallOutcome serve(ConstByteSpan message, ByteSpan answer, uint64_t now_ms);
   // Fills `response` (its call, id and response flag already set) for a decoded `request`.
   SyscallOutcome handle(const syscall::Frame& request, syscall::Frame& response, uint64_t now_ms);
+  // The fleet jobs offered to this user app (nullptr: the device is in no fleet).
+  void set_fleet_offer(FleetOffer* offer) { fleet_offer_ = offer; }
   // Messages refused as malformed since this app was started.
   uint32_t malformed() const { return malformed_; }
   LogBudget& log_budget() { return log_budget_; }
@@ -92,6 +97,8 @@ class SyscallService {
   SyscallOutcome mark_invalid(uint64_t now_ms);
   void app_info(const syscall::Frame& request, syscall::Frame& response);
   void log(const syscall::Frame& request, uint64_t now_ms);
+  void fleet_offer(syscall::Frame& response);
+  void fleet_answer(const syscall::Frame& request, syscall::Frame& response);
   Result<AppDescriptor> other_slot(uint32_t slot);
   uint32_t slot_state(uint32_t slot);
 
@@ -109,6 +116,7 @@ class SyscallService {
   Verdict verdict_;
   uint32_t malformed_ = 0;
   LogBudget log_budget_;
+  FleetOffer* fleet_offer_ = nullptr;
 };
 
 }  // namespace privota

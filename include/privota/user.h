@@ -166,6 +166,22 @@ int privota_restart(void);
 int privota_watchdog_arm(uint32_t period_ms);
 int privota_watchdog_feed(void);
 
+/* Fleet jobs offered for consent (docs/fleet.md): when device.json's fleet section sets user_consent, a
+ * user-level fleet job waits for the user app's answer. privota_fleet_offer fills `out` with the offered job
+ * (PRIVOTA_E_NOT_FOUND: none is on offer, or the device is in no fleet); privota_fleet_answer answers it
+ * once: PRIVOTA_FLEET_ACCEPT starts it, PRIVOTA_FLEET_DEFER puts it off (the controller sees DEFERRED; it is
+ * offered again later). An app on trial may defer but not accept (PRIVOTA_E_BAD_STATE): confirm first. The
+ * URL is never shown: the user app decides when, not what. */
+#define PRIVOTA_FLEET_ACCEPT 1
+#define PRIVOTA_FLEET_DEFER 2
+#define PRIVOTA_FLEET_JOB_ID_MAX 96
+typedef struct privota_fleet_offer {
+  char job_id[PRIVOTA_FLEET_JOB_ID_MAX + 1];
+  char version[PRIVOTA_APP_STRING_MAX + 1]; /* the version the job installs */
+} privota_fleet_offer_t;
+int privota_fleet_offer(privota_fleet_offer_t* out);
+int privota_fleet_answer(const char* job_id, int answer);
+
 /* Stable lower-case name of any value the calls above return ("ok", "bad_signature", "channel_closed", …). */
 const char* privota_error_name(int error);
 

@@ -199,6 +199,7 @@ struct JobRig {
   host::MbedSignatureVerifier verifier;
   std::vector<uint8_t> buffer = std::vector<uint8_t>(kSignatureSectorSize);
   OtaJobConfig config;
+  const ImageExpectation* expect = nullptr;
 
   explicit JobRig(std::vector<uint8_t> file = signed_image(AppLevel::kUser, "2.0.0", 2)) {
     device.install(AppLevel::kUser, 0, signed_image(AppLevel::kUser, "1.0.0", 1));
@@ -227,6 +228,7 @@ struct JobRig {
     c.observer = &observer;
     c.buffer = {buffer.data(), buffer.size()};
     c.config = config;
+    c.expect = expect;
     return c;
   }
 

@@ -602,5 +602,42 @@ TEST(OtaJob, StateNamesAreStable) {
   EXPECT_STREQ(job_state_name(JobState::kCancelled), "cancelled");
 }
 
+// A fleet job names the image it wants: the verified image must carry its version, size and SHA-256, else
+// the job fails before selecting anything and the running app stays.
+struct ExpectationRow {
+  const char* name;
+  const char* version;
+  int size_delta;     // added to the real size (0: the real size)
+  bool wrong_sha256;  // flip a bit of the real digest
+  Code expected;
+};
+
+const ExpectationRow kExpectationRows[] = {
+    {"all match", "2.0.0", 0, false, Code::kOk},
+    {"other version", "2.0.1", 0, false, Code::kInvalidArgument},
+    {"other size", "2.0.0", 4096, false, Code::kBadLength},
+    {"other digest", "2.0.0", 0, true, Code::kBadHash},
+};
+
+TEST(OtaJob, ChecksTheRequestersVersionSizeAndDigestBeforeSelecting) {
+  for (const ExpectationRow& row : kExpectationRows) {
+    SCOPED_TRACE(row.name);
+    JobRig rig;
+    const std::vector<uint8_t>& file = new_image();
+    ImageExpectation expect;
+    std::strcpy(expect.version, row.version);
+    expect.size = static_cast<uint32_t>(static_cast<int>(file.size()) + row.size_delta);
+    expect.have_sha256 = true;
+    rig.sha.begin();
+    rig.sha.update({file.data(), file.size()});
+    rig.sha.finish(expect.sha256);
+    if (row.wrong_sha256) expect.sha256[7] ^= 1;
+    rig.expect = &expect;
+    EXPECT_EQ(rig.run().code(), row.expected) << rig.last.error.reason();
+    EXPECT_EQ(rig.selected_new(), row.expected == Code::kOk);
+    EXPECT_EQ(rig.booted_version(), row.expected == Code::kOk ? "2.0.0" : "1.0.0");
+  }
+}
+
 }  // namespace
 }  // namespace privota

@@ -186,6 +186,30 @@ TEST(Supervisor, WaitsForAResumedJobWithoutAUserApp) {
   EXPECT_EQ(action.reason, Why::kJobActivatedNoApp);
 }
 
+// A fleet device's jobs come from outside: it waits for them instead of halting, and reboots into what one
+// of them selects.
+TEST(Supervisor, AFleetDeviceStaysUpAfterItsAppEndedAndRebootsForAJob) {
+  SupervisorLimits limits = kLimits;
+  limits.stay_up = true;
+  Supervisor s(limits);
+  SupervisorEvent booted = event(Kind::kBooted);
+  booted.no_user_app = true;
+  EXPECT_EQ(s.on(booted).kind, Act::kNone);
+  EXPECT_EQ(s.on(event(Kind::kTick, 10)).kind, Act::kNone);
+  EXPECT_EQ(s.on(event(Kind::kJobStarted, 20)).kind, Act::kNone);
+  EXPECT_EQ(s.on(event(Kind::kJobEnded, 30)).kind, Act::kNone);
+  EXPECT_EQ(s.on(event(Kind::kJobStarted, 40)).kind, Act::kNone);
+  const SupervisorAction action = s.on(event(Kind::kJobActivated, 50));
+  EXPECT_EQ(action.kind, Act::kReboot);
+  EXPECT_EQ(action.reason, Why::kJobActivatedNoApp);
+
+  Supervisor valid(limits);
+  SupervisorEvent with_app = event(Kind::kBooted);
+  ASSERT_EQ(valid.on(with_app).kind, Act::kLaunch);
+  (void)valid.on(event(Kind::kUserStarted, 1));
+  EXPECT_EQ(valid.on(event(Kind::kExited, 5)).kind, Act::kNone);  // exited 0: no halt
+}
+
 TEST(Supervisor, CountsRestartsAgainstTheLimit) {
   Supervisor s = started(false);
   SupervisorAction a = s.on(event(Kind::kCrashed, 1));

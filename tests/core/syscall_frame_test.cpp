@@ -32,9 +32,10 @@ TEST(SyscallFrame, RoundTripsEveryCall) {
     Frame f;
     f.call = static_cast<Call>(c);
     f.id = 1000u + c;
-    if (f.call == Call::kOtaStart || f.call == Call::kLog) {
+    if (f.call == Call::kOtaStart || f.call == Call::kLog || f.call == Call::kFleetAnswer) {
       ASSERT_TRUE(f.set_string("https://127.0.0.1/u.bin").is_ok());
     }
+    if (f.call == Call::kFleetAnswer) f.values[0] = kFleetDefer;
     if (f.call == Call::kOtaStatus || f.call == Call::kOtaCancel) f.values[0] = 3;
     const std::vector<uint8_t> bytes = encoded(f);
     EXPECT_EQ(load_le16(bytes.data()), kMagic);
@@ -148,7 +149,23 @@ INSTANTIATE_TEST_SUITE_P(
                   std::fill(b.begin() + kHeaderSize, b.end(), 0);
                   store_le32(&b[12], kMaxWatchdogMs + 1);
                 },
-                Code::kInvalidArgument}),
+                Code::kInvalidArgument},
+        Hostile{"FleetAnswerNeitherAcceptNorDefer",
+                [](auto& b) {
+                  b[3] = static_cast<uint8_t>(Call::kFleetAnswer);
+                  store_le32(&b[12], 3);
+                },
+                Code::kInvalidArgument},
+        Hostile{"FleetAnswerWithoutJobId",
+                [](auto& b) {
+                  b[3] = static_cast<uint8_t>(Call::kFleetAnswer);
+                  store_le32(&b[12], kFleetAccept);
+                  store_le16(&b[6], 0);
+                  std::fill(b.begin() + kHeaderSize, b.end(), 0);
+                },
+                Code::kBadLength},
+        Hostile{"FleetOfferWithPayload", [](auto& b) { b[3] = static_cast<uint8_t>(Call::kFleetOffer); },
+                Code::kBadLength}),
     [](const auto& info) { return info.param.name; });
 
 TEST(SyscallFrame, SurvivesRandomBytes) {

@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <optional>
+#include <string>
 
 #include "device_fakes.h"
 #include "device_fixture.h"
@@ -82,6 +83,44 @@ TEST_F(SyscallServiceTest, OtaStartRunsAUserJobAgainstTheRunningApp) {
   EXPECT_EQ(r.values[0], runner_.requests[0].id);
   EXPECT_EQ(runner_.requests[0].level, AppLevel::kUser);
   EXPECT_STREQ(runner_.requests[0].running.version, "1.0.0");
+}
+
+// Consent to fleet jobs (docs/fleet.md): the offered job's id and version, one answer per offer, no accept
+// from a trial app, nothing on a device in no fleet.
+TEST_F(SyscallServiceTest, FleetOfferAndAnswer) {
+  boot(false);
+  EXPECT_EQ(call(Call::kFleetOffer).status, Code::kNotFound);  // in no fleet
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetAccept, "r1-dev").status, Code::kNotFound);
+  FleetOffer offers;
+  service_->set_fleet_offer(&offers);
+  EXPECT_EQ(call(Call::kFleetOffer).status, Code::kNotFound);  // nothing on offer
+  ASSERT_TRUE(offers.offer("r1-dev", "2.0.0").is_ok());
+  const Frame offer = call(Call::kFleetOffer);
+  EXPECT_EQ(offer.status, Code::kOk);
+  EXPECT_STREQ(offer.string(), "r1-dev 2.0.0");
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetDefer, "r0-dev").status, Code::kNotFound);
+  EXPECT_EQ(offers.take_answer(), FleetAnswer::kNone);
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetDefer, "r1-dev").status, Code::kOk);
+  EXPECT_EQ(offers.take_answer(), FleetAnswer::kDefer);
+  EXPECT_EQ(offers.take_answer(), FleetAnswer::kNone);
+  // Answered: closed until the agent offers it again.
+  EXPECT_EQ(call(Call::kFleetOffer).status, Code::kNotFound);
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetAccept, "r1-dev").status, Code::kNotFound);
+  ASSERT_TRUE(offers.offer("r1-dev", "2.0.0").is_ok());
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetAccept, "r1-dev").status, Code::kOk);
+  EXPECT_EQ(offers.take_answer(), FleetAnswer::kAccept);
+  EXPECT_FALSE(offers.offer(std::string(97, 'a').c_str(), "2.0.0").is_ok());
+}
+
+TEST_F(SyscallServiceTest, FleetAcceptRefusedOnTrialDeferAllowed) {
+  boot(true);
+  FleetOffer offers;
+  service_->set_fleet_offer(&offers);
+  ASSERT_TRUE(offers.offer("r1-dev", "3.0.0").is_ok());
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetAccept, "r1-dev").status, Code::kBadState);
+  EXPECT_TRUE(offers.open());
+  EXPECT_EQ(call(Call::kFleetAnswer, syscall::kFleetDefer, "r1-dev").status, Code::kOk);
+  EXPECT_EQ(offers.take_answer(), FleetAnswer::kDefer);
 }
 
 TEST_F(SyscallServiceTest, OtaStartRefusedOnTrial) {

@@ -151,6 +151,9 @@ class FakeProtectedApp {
       case Call::kOtaStart:
         response.values[0] = 7;
         break;
+      case Call::kFleetOffer:
+        EXPECT_TRUE(response.set_string("r1-dev-a 2.0.0").is_ok());
+        break;
       case Call::kOtaStatus: {
         // A job that advances 64 KiB per poll through a 256 KiB image, then verifies and is done.
         constexpr uint32_t kTotal = 262144;
@@ -229,6 +232,27 @@ TEST_F(UserSdk, AppInfoTakesFullLengthDescriptorStrings) {
   ASSERT_EQ(privota_app_info(PRIVOTA_RUNNING_SLOT, &info), PRIVOTA_OK);
   EXPECT_EQ(std::string(info.project), std::string(32, 'p'));
   EXPECT_EQ(std::string(info.version), std::string(32, 'v'));
+}
+
+TEST_F(UserSdk, FleetOfferReadsTheOfferedJobAndAnswerSendsItsId) {
+  privota_fleet_offer_t offer;
+  ASSERT_EQ(privota_fleet_offer(&offer), PRIVOTA_OK);
+  EXPECT_STREQ(offer.job_id, "r1-dev-a");
+  EXPECT_STREQ(offer.version, "2.0.0");
+  ASSERT_EQ(privota_fleet_answer(offer.job_id, PRIVOTA_FLEET_DEFER), PRIVOTA_OK);
+  const std::vector<Frame> got = fake_.requests();
+  ASSERT_EQ(got.size(), 2u);
+  EXPECT_EQ(got[0].call, Call::kFleetOffer);
+  EXPECT_EQ(got[1].call, Call::kFleetAnswer);
+  EXPECT_EQ(got[1].values[0], static_cast<uint32_t>(PRIVOTA_FLEET_DEFER));
+  EXPECT_STREQ(got[1].string(), "r1-dev-a");
+  // What the SDK can check itself is refused without a call.
+  EXPECT_EQ(privota_fleet_answer("r1-dev-a", 3), PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_EQ(privota_fleet_answer("", PRIVOTA_FLEET_ACCEPT), PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_EQ(privota_fleet_answer(std::string(97, 'j').c_str(), PRIVOTA_FLEET_ACCEPT),
+            PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_EQ(privota_fleet_offer(nullptr), PRIVOTA_E_INVALID_ARGUMENT);
+  EXPECT_EQ(fake_.requests().size(), 2u);
 }
 
 TEST_F(UserSdk, AppInfoRefusesWhatItWouldHaveToCut) {

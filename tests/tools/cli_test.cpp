@@ -109,7 +109,8 @@ TEST_F(Cli, PartitionShowReadsTablesFlashImagesAndCsv) {
   ASSERT_EQ(run(cli("partition gen " + seed() + " -o " + path("t.bin"))).exit_code, 0);
   for (const std::string& input : {path("t.bin"), path("flash.bin"), seed()}) {
     const nlohmann::json j = json_of("partition show " + input);
-    ASSERT_EQ(j["partitions"].size(), 8u) << input;
+    ASSERT_EQ(j["partitions"].size(), 9u) << input;
+    EXPECT_EQ(j["partitions"][8]["name"], "fleet");  // the fleet agent's job record (docs/fleet.md)
     EXPECT_EQ(j["partitions"][3]["name"], "uotadata");
     EXPECT_EQ(j["partitions"][3]["subtype"], "user_ota");
     EXPECT_EQ(j["partitions"][6]["offset"], 0x320000);

@@ -22,6 +22,7 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kBrokerTimeout = 5s;
+constexpr int kPublishAttempts = 3;  // per job, before the rollout stops and asks for `resume`
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -233,8 +234,13 @@ void FleetController::publish_jobs(const RolloutRow& rollout, int wave) {
     const host::FleetJob document{job.id,       *host::fleet_level_by_name(rollout.level),
                                   rollout.url,  rollout.version,
                                   rollout.size, rollout.sha256};
-    if (!client_->publish("privota/" + job.device + "/job", host::fleet_job_document(document), 1, true,
-                          kBrokerTimeout)) {
+    // A broker busy with a whole fleet's traffic may take longer than one timeout to acknowledge; the same
+    // document again is harmless (the device knows the job id).
+    bool taken = false;
+    for (int attempt = 0; attempt < kPublishAttempts && !taken; ++attempt)
+      taken = client_->publish("privota/" + job.device + "/job", host::fleet_job_document(document), 1, true,
+                               kBrokerTimeout);
+    if (!taken) {
       throw ToolError(
           fmt::format("the broker did not take the job for {}; run `privota fleet resume {}` again",
                       job.device, rollout.id));

@@ -29,32 +29,35 @@ Status copy_url(Span<const char> url, JobRequest& request) {
   return Status::ok();
 }
 
-void set_running(JobRequest& request, uint32_t running_slot, const AppDescriptor* running) {
+void set_running(JobRequest& request, uint32_t running_slot, const AppDescriptor* running,
+                 const ImageExpectation* expect) {
   request.running_slot = running_slot;
   request.have_running = running != nullptr;
   if (running != nullptr) request.running = *running;
+  request.have_expect = expect != nullptr;
+  if (expect != nullptr) request.expect = *expect;
 }
 
 }  // namespace
 
 Result<uint32_t> OtaService::start(AppLevel level, Span<const char> url, uint32_t running_slot,
-                                   const AppDescriptor* running) {
+                                   const AppDescriptor* running, const ImageExpectation* expect) {
   PRIVOTA_TRY(check_url(url, policy_).status());
   JobRequest request;
   request.level = level;
   PRIVOTA_TRY(copy_url(url, request));
-  set_running(request, running_slot, running);
+  set_running(request, running_slot, running, expect);
   return launch(request);
 }
 
 Result<uint32_t> OtaService::resume(AppSlots& slots, AppLevel level, uint32_t running_slot,
-                                    const AppDescriptor* running) {
+                                    const AppDescriptor* running, const ImageExpectation* expect) {
   PRIVOTA_ASSIGN_OR_RETURN(const JournalRecord record, read_live_journal(slots));
   // The policy may have changed since the job began (a new protected app): judge the URL again.
   PRIVOTA_TRY(check_url({record.url, record.url_len}, policy_).status());
   JobRequest request;
   request.level = level;  // an empty URL: the runner's job takes over the journal's
-  set_running(request, running_slot, running);
+  set_running(request, running_slot, running, expect);
   return launch(request);
 }
 

@@ -127,10 +127,11 @@ SupervisorAction Supervisor::app_failed(SupervisorReason trial_reason, bool rest
   return action;
 }
 
-// The app is not running and will not be started again: the device halts unless a job still runs.
+// The app is not running and will not be started again: the device halts unless a job still runs or it
+// stays up for the next fleet job.
 SupervisorAction Supervisor::app_ended() {
   if (job_activated_) return act(SupervisorActionKind::kReboot, SupervisorReason::kJobActivatedNoApp);
-  if (job_running_) return {};
+  if (job_running_ || limits_.stay_up) return {};
   return act(SupervisorActionKind::kHalt,
              have_app_ ? SupervisorReason::kAppEnded : SupervisorReason::kNoUserApp);
 }

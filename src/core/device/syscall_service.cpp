@@ -87,6 +87,12 @@ SyscallOutcome SyscallService::handle(const Frame& request, Frame& response, uin
     case Call::kWatchdogFeed:
       outcome.action = supervisor_.on({SupervisorEventKind::kWatchdogFed, now_ms});
       break;
+    case Call::kFleetOffer:
+      fleet_offer(response);
+      break;
+    case Call::kFleetAnswer:
+      fleet_answer(request, response);
+      break;
   }
   return outcome;
 }
@@ -170,6 +176,30 @@ void SyscallService::log(const Frame& request, uint64_t now_ms) {
     platform_.user_log_dropped("log", dropped.lines, dropped.bytes);
   }
   platform_.user_log(request.values[0], request.string());
+}
+
+void SyscallService::fleet_offer(Frame& response) {
+  if (fleet_offer_ == nullptr || !fleet_offer_->open()) {
+    response.status = Code::kNotFound;
+    return;
+  }
+  // "id version": both bounded (96 + 1 + 31 bytes), so it always fits; the id has no spaces.
+  char text[FleetOffer::kJobIdMax + FleetOffer::kVersionMax + 2] = {};
+  const size_t n = strlen(fleet_offer_->job_id());
+  memcpy(text, fleet_offer_->job_id(), n);
+  text[n] = ' ';
+  memcpy(text + n + 1, fleet_offer_->version(), strlen(fleet_offer_->version()));
+  (void)response.set_string(text);
+}
+
+void SyscallService::fleet_answer(const Frame& request, Frame& response) {
+  if (fleet_offer_ == nullptr) {
+    response.status = Code::kNotFound;
+    return;
+  }
+  const FleetAnswer answer =
+      request.values[0] == syscall::kFleetAccept ? FleetAnswer::kAccept : FleetAnswer::kDefer;
+  response.status = fleet_offer_->answer(request.string(), answer, supervisor_.on_trial()).code();
 }
 
 void SyscallService::app_info(const Frame& request, Frame& response) {

@@ -188,12 +188,38 @@ Status OtaJob::verify_and_activate() {
   TrustPolicy policy = c_.policy;
   Result<SignedImage> image = writer_.finish(policy, *c_.sha256, *c_.verifier, c_.buffer);
   PRIVOTA_TRY(image.status());
+  PRIVOTA_TRY(check_expectation(image.value()));
   // Every sector is in: a cut during activation resumes straight into verification.
   PRIVOTA_TRY(commit_durable_sectors());
   set_state(JobState::kActivating);
   PRIVOTA_TRY(writer_.activate());
   journal_open_ = false;  // the selection write left the record in the inactive sector
   set_state(JobState::kRebooting);
+  return Status::ok();
+}
+
+Status OtaJob::check_expectation(const SignedImage& image) {
+  const ImageExpectation* e = c_.expect;
+  if (e == nullptr) return Status::ok();
+  const char* version = image.info.desc.version;
+  const uint32_t size = writer_.bytes_written();  // the whole file, with or without a Content-Length
+  if (e->version[0] != '\0' && strncmp(e->version, version, sizeof e->version) != 0)
+    return Status::error(Code::kInvalidArgument, "image version is not the one the job names");
+  if (e->size != 0 && e->size != size)
+    return Status::error(Code::kBadLength, "image size is not the one the job names", size);
+  if (!e->have_sha256) return Status::ok();
+  FlashRegion& slot = c_.slots->slots[writer_.passive_slot()];
+  c_.sha256->begin();
+  for (uint32_t at = 0; at < size;) {
+    const uint32_t n = static_cast<uint32_t>(c_.buffer.first(size - at).size());
+    PRIVOTA_TRY(slot.read(at, c_.buffer.first(n)));
+    c_.sha256->update(c_.buffer.first(n));
+    at += n;
+  }
+  uint8_t digest[Sha256::kDigestSize];
+  c_.sha256->finish(digest);
+  if (!digest_equal({digest, sizeof digest}, {e->sha256, sizeof e->sha256}))
+    return Status::error(Code::kBadHash, "image SHA-256 is not the one the job names");
   return Status::ok();
 }
 

@@ -8,7 +8,7 @@ namespace syscall {
 namespace {
 
 bool takes_string(Call call) {
-  return call == Call::kOtaStart || call == Call::kLog;
+  return call == Call::kOtaStart || call == Call::kLog || call == Call::kFleetAnswer;
 }
 
 // A request's payload and values, call by call. Responses carry data chosen by the protected app.
@@ -27,6 +27,13 @@ Status check_request(const Frame& f) {
     case Call::kAppInfo:
       if (f.values[0] > 1 && f.values[0] != kRunningSlot) {
         return Status::error(Code::kInvalidArgument, "app_info slot is neither 0, 1 nor the running one",
+                             f.values[0]);
+      }
+      break;
+    case Call::kFleetAnswer:
+      if (f.payload_len < 2) return Status::error(Code::kBadLength, "fleet_answer needs a job id");
+      if (f.values[0] != kFleetAccept && f.values[0] != kFleetDefer) {
+        return Status::error(Code::kInvalidArgument, "fleet_answer is neither accept (1) nor defer (2)",
                              f.values[0]);
       }
       break;
@@ -76,6 +83,10 @@ const char* call_name(Call call) {
       return "watchdog_arm";
     case Call::kWatchdogFeed:
       return "watchdog_feed";
+    case Call::kFleetOffer:
+      return "fleet_offer";
+    case Call::kFleetAnswer:
+      return "fleet_answer";
   }
   return "unknown";
 }
@@ -142,7 +153,8 @@ Result<Frame> decode(ConstByteSpan m, bool expect_response) {
   for (size_t i = kHeaderSize + f.payload_len; i < kFrameSize; ++i) {
     if (b[i] != 0) return Status::error(Code::kTrailingData, "bytes after the payload are not zero");
   }
-  if (takes_string(f.call) || (f.response && (f.call == Call::kAppInfo || f.call == Call::kOtaStatus)))
+  if (takes_string(f.call) ||
+      (f.response && (f.call == Call::kAppInfo || f.call == Call::kOtaStatus || f.call == Call::kFleetOffer)))
     PRIVOTA_TRY(check_string(f));
   if (!f.response) PRIVOTA_TRY(check_request(f));
   return f;

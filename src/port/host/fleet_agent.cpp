@@ -5,8 +5,7 @@ namespace {
 
 using namespace std::chrono_literals;
 
-constexpr auto kAnswerTimeout = 2s;  // SUBACK
-constexpr auto kConnectRetry = 2s;   // a broker that was not there at all
+constexpr auto kConnectRetry = 2s;  // a broker that was not there at all
 constexpr auto kProgressInterval = 250ms;
 
 }  // namespace
@@ -67,12 +66,14 @@ void FleetAgent::dispatch() {
 void FleetAgent::connect_if_due() {
   if (client_->started() || Clock::now() < next_connect_) return;
   next_connect_ = Clock::now() + kConnectRetry;
-  client_->connect(kAnswerTimeout);  // on failure the loop thread (if it started) keeps trying
+  // Without waiting for the CONNACK: the protected app's loop must not stall on the network. Once the
+  // network loop started it keeps trying by itself; poll() sees the connection when it comes.
+  client_->connect(0ms);
 }
 
 void FleetAgent::on_connected() {
   // A clean session: subscriptions do not survive a reconnect, retained documents are sent again.
-  client_->subscribe(topic("job"), 1, kAnswerTimeout);
+  client_->subscribe_async(topic("job"), 1);
   client_->send(topic("presence"), "online", 1, true);
   status_due_ = true;
   status_in_flight_.reset();

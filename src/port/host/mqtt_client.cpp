@@ -181,6 +181,10 @@ std::optional<int> MqttClient::subscribe(const std::string& topic, int qos, Dura
   return granted;
 }
 
+bool MqttClient::subscribe_async(const std::string& topic, int qos) {
+  return mosquitto_subscribe(mosq_, nullptr, topic.c_str(), qos) == MOSQ_ERR_SUCCESS;
+}
+
 bool MqttClient::publish(const std::string& topic, const std::string& payload, int qos, bool retain,
                          Duration timeout) {
   int mid = 0;
@@ -237,6 +241,7 @@ void MqttClient::on_disconnect(mosquitto*, void* self, int rc) {
 void MqttClient::on_subscribe(mosquitto*, void* self, int mid, int count, const int* granted) {
   auto* client = static_cast<MqttClient*>(self);
   std::lock_guard lock(client->mutex_);
+  if (client->subacks_.size() > 64) client->subacks_.clear();  // answers to subscribe_async nobody takes
   client->subacks_[mid] = count > 0 ? granted[0] : kSubscriptionRefused;
   client->changed_.notify_all();
 }

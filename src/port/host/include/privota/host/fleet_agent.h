@@ -7,6 +7,7 @@
 // outcome exactly once (re-sent until the broker acknowledges it; the controller ignores repeats by job id).
 //
 // Single-threaded: the protected app calls poll() from its loop, and the job callbacks from the same thread.
+// Nothing here waits on the network (libmosquitto's own thread runs it): poll(0ms) returns at once.
 #pragma once
 
 #include <chrono>
@@ -64,6 +65,8 @@ class FleetAgent {
   void job_finished(const std::string& job_id, FleetOutcome outcome, const std::string& reason);
   // The user app's answer to an offer (user consent).
   void answer_offer(const std::string& job_id, FleetConsent answer);
+  // What running_apps() says changed (an app confirmed itself): the status goes out again.
+  void apps_changed() { status_due_ = true; }
 
   const FleetJobRecord& record() const { return record_; }
   bool connected() const;

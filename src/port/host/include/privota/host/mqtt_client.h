@@ -55,7 +55,8 @@ class MqttClient {
 
   // Connects and waits for the broker's CONNACK. Empty on success, else why not (TLS refused, not
   // authorised, unreachable, timed out). After a success the client reconnects by itself when the connection
-  // drops; connections() counts each accepted CONNACK.
+  // drops; connections() counts each accepted CONNACK. A timeout of 0 does not wait: once the network loop
+  // started (started()), the connection comes when the broker answers and connections() says so.
   std::string connect(Duration timeout);
   bool connected() const;
   uint64_t connections() const;
@@ -63,6 +64,9 @@ class MqttClient {
 
   // The QoS the broker granted (0..2), kSubscriptionRefused, or nullopt if no SUBACK came in time.
   std::optional<int> subscribe(const std::string& topic, int qos, Duration timeout);
+  // Asks for the subscription without waiting for the SUBACK (a loop that must not block); false if it
+  // could not be sent.
+  bool subscribe_async(const std::string& topic, int qos);
   // Sends; for QoS 1 waits for the PUBACK. False when the message could not be sent or not acknowledged.
   bool publish(const std::string& topic, const std::string& payload, int qos, bool retain, Duration timeout);
   // Sends without waiting: the message id to pass to acknowledged(), or nullopt if it could not be queued.
