@@ -15,12 +15,14 @@ set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
 set(PRIVOTA_RV32_ARCH "-march=rv32imc_zicsr_zifencei -mabi=ilp32")
 # -msave-restore: prologues and epilogues call shared save/restore routines instead of inlining the register
 # saves (the bootloader's .text: -6 %, for a few instructions per call).
-set(PRIVOTA_RV32_SIZE_FLAGS "-ffunction-sections -fdata-sections -msave-restore")
+# -flto -ffat-lto-objects: objects carry LTO code beside the normal one; programs link the normal code
+# (-fno-lto below) except the bootloader, which links with -flto to fit its flash region.
+set(PRIVOTA_RV32_SIZE_FLAGS "-flto -ffat-lto-objects -ffunction-sections -fdata-sections -msave-restore")
 set(CMAKE_C_FLAGS_INIT "${PRIVOTA_RV32_ARCH} --specs=picolibc.specs ${PRIVOTA_RV32_SIZE_FLAGS}")
 set(CMAKE_CXX_FLAGS_INIT
     "${PRIVOTA_RV32_ARCH} --specs=picolibc.specs ${PRIVOTA_RV32_SIZE_FLAGS} -fno-exceptions -fno-rtti -fno-threadsafe-statics -fno-use-cxa-atexit")
 set(CMAKE_ASM_FLAGS_INIT "${PRIVOTA_RV32_ARCH}")
-set(CMAKE_EXE_LINKER_FLAGS_INIT "-march=rv32imc -mabi=ilp32 -nostartfiles -Wl,--gc-sections -Wl,--no-warn-rwx-segments")
+set(CMAKE_EXE_LINKER_FLAGS_INIT "-fno-lto -march=rv32imc -mabi=ilp32 -nostartfiles -Wl,--gc-sections -Wl,--no-warn-rwx-segments")
 # No libstdc++ exists for the target (and GCC 12's g++ has no -nostdlib++): programs link with the C driver;
 # the port supplies the little C++ runtime the firmware needs.
 set(CMAKE_CXX_LINK_EXECUTABLE

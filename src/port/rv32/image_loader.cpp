@@ -14,8 +14,9 @@ Status load_app_segments(Flash& region, const AppImageInfo& info, RamWindow wind
     const SegmentInfo& s = info.segments[i];
     PRIVOTA_TRY(region.read(s.data_offset, {reinterpret_cast<uint8_t*>(uintptr_t{s.load_addr}), s.data_len}));
   }
-  // The loaded code is new to the instruction fetch path.
-  __asm__ volatile("fence.i" ::: "memory");
+  // The loaded code is new to the instruction fetch path. fence.i names its extension itself: an LTO link
+  // assembles with the link's -march (rv32imc, for picolibc's multilib), which lacks zifencei.
+  __asm__ volatile(".option push\n.option arch, +zifencei\nfence.i\n.option pop" ::: "memory");
   return Status::ok();
 }
 

@@ -97,10 +97,14 @@ Status MbedSignatureVerifier::verify_rsa_pss_sha256(ConstByteSpan modulus, uint3
   const uint8_t e[4] = {static_cast<uint8_t>(exponent >> 24), static_cast<uint8_t>(exponent >> 16),
                         static_cast<uint8_t>(exponent >> 8), static_cast<uint8_t>(exponent)};
   if (mbedtls_rsa_import_raw(&rsa.ctx, modulus.data(), modulus.size(), nullptr, 0, nullptr, 0, nullptr, 0, e,
-                             sizeof e) != 0 ||
-      mbedtls_rsa_complete(&rsa.ctx) != 0 || mbedtls_rsa_check_pubkey(&rsa.ctx) != 0) {
+                             sizeof e) != 0) {
     return Status::error(Code::kBadSignature, "RSA public key is malformed");
   }
+  // A public key needs only its length beside N and E. mbedtls_rsa_complete() would set it too, but it
+  // also links the private-key deduction (primes, CRT: ~1.4 KiB) into the bootloader, which verifies only.
+  rsa.ctx.len = mbedtls_mpi_size(&rsa.ctx.N);
+  if (mbedtls_rsa_check_pubkey(&rsa.ctx) != 0)
+    return Status::error(Code::kBadSignature, "RSA public key is malformed");
   if (signature.size() != mbedtls_rsa_get_len(&rsa.ctx))
     return Status::error(Code::kBadSignature, "RSA signature length does not match the key");
   const int rc =

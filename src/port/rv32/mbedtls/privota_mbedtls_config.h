@@ -29,6 +29,15 @@ extern "C"
 
 // Public-key verification
 #define MBEDTLS_BIGNUM_C
+// Long division without the 64-by-64-bit __udivdi3 helper of libgcc (1 KiB of the bootloader).
+#define MBEDTLS_NO_UDBL_DIVISION
+// The multiply-accumulate core of bignum.c is unrolled 16 + 8 + 1 times (2.2 KiB) unless a port supplies an
+// 8-word step (MULADDC_HUIT, meant for assembly). Ours is the generic step in a loop: the same arithmetic,
+// a fraction of the code, a few percent slower on RSA.
+#define MULADDC_HUIT                                    \
+  for (int privota_k = 0; privota_k < 8; ++privota_k) { \
+    MULADDC_CORE                                        \
+  }
 #define MBEDTLS_RSA_C
 #define MBEDTLS_PKCS1_V21  // RSA-PSS: Secure Boot v2 and user-app signatures
 #define MBEDTLS_PKCS1_V15  // sha256WithRSAEncryption: how a CA signs the user-app certificate
