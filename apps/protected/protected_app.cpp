@@ -97,6 +97,8 @@ int ProtectedApp::run() {
   booted.now_ms = now_ms();
   booted.no_user_app = !have_user_app;
   if (have_user_app) {
+    const Result<OtaDataView> selection = read_ota_data(user_slots_.select);
+    booted.failed_boots = selection.is_ok() ? selection->failed_boots() : 0;
     booted.slot = user_->slot;
     booted.trial = user_->outcome == BootOutcome::kTrial;
     syscalls_.emplace(RunningUserApp{&user_slots_, user_->slot, user_->image.info.desc}, supervisor_, ota_,
@@ -260,7 +262,19 @@ ProtectedApp::Step ProtectedApp::carry_out(SupervisorAction action) {
                          " times this boot: rebooting the device",
                      {{"crashes", action.count + 1}});
         }
+        record_failed_boot(action);
         return Step::kReboot;
+      case SupervisorActionKind::kSafeState:
+        log_.error("safe_state",
+                   "the user app caused " + std::to_string(action.count) + " reboots in a row (boot budget " +
+                       std::to_string(action.limit) +
+                       "): it is not started; the protected app serves, an owner's update still works",
+                   {{"reason", supervisor_reason_name(action.reason)},
+                    {"failed_boots", action.count},
+                    {"boot_budget", action.limit},
+                    {"last_failure", boot_failure_name(last_failure())}});
+        if (supervisor_.finished()) return Step::kHalt;
+        return Step::kContinue;
       case SupervisorActionKind::kHalt:
         return action.reason == SupervisorReason::kNoUserApp ? Step::kHaltNoUserApp : Step::kHalt;
     }
@@ -301,6 +315,7 @@ ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction&
   ota_.suspend();
   jobs_.join();
   const Status marked = mark_app_invalid(user_slots_, action.slot);
+  record_failed_boot(action);
   if (action.reason == SupervisorReason::kAppGaveUp) {
     log_.warn("user_rejected_itself", "the user app marked itself invalid; rolling back",
               {{"slot", action.slot}, {"marked", marked.is_ok()}});
@@ -320,6 +335,23 @@ ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction&
              {"why", supervisor_reason_name(action.reason)},
              {"marked", marked.is_ok()}});
   return Step::kReboot;
+}
+
+// A reboot the user app caused counts toward the boot budget; it is recorded before the reboot, in the
+// uotadata marks, so a power cut from here on still counts it.
+void ProtectedApp::record_failed_boot(const SupervisorAction& action) {
+  if (action.failure == BootFailure::kNone || user_slots_.slot_count == 0) return;
+  const Status recorded =
+      add_failed_boot(user_slots_.select, user_slots_.slot_count, action.slot, action.failure);
+  if (!recorded.is_ok()) {
+    log_.error("failed_boot_not_recorded",
+               std::string("could not count the failed boot: ") + recorded.reason());
+  }
+}
+
+BootFailure ProtectedApp::last_failure() {
+  const Result<OtaDataView> selection = read_ota_data(user_slots_.select);
+  return selection.is_ok() ? selection->last_failure() : BootFailure::kUnknown;
 }
 
 // --- waiting for what happens next

@@ -62,6 +62,8 @@ class ProtectedApp final : public SyscallPlatform {
   Step carry_out(SupervisorAction action);
   SupervisorAction launch();
   Step mark_invalid_and_reboot(const SupervisorAction& action);
+  void record_failed_boot(const SupervisorAction& action);
+  BootFailure last_failure();
   Step wait_and_react();
   Step serve_channel();
   Step on_user_ended(const host::ExitStatus& exit);
