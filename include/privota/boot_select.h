@@ -71,8 +71,10 @@ Result<BootDecision> select_boot_slot(BootContext& context);
 bool app_is_confirmed(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot,
                       uint32_t secure_version);
 
-// The running app confirms itself: its entry becomes VALID and the anti-rollback floor rises to its
-// secure_version. Nothing is written when both are already so (no flash wear for repeated calls).
+// The running app confirms itself: its entry becomes VALID, the anti-rollback floor rises to its
+// secure_version, the failure streak ends and its slot is trusted again. Nothing is written when it is
+// already so (no flash wear for repeated calls; an app already valid does not end a failure streak by
+// asking again), nor when another slot is selected as NEW (a job chose a new image: nothing to confirm).
 Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version);
 
 // The running app gives up on itself: its entry becomes INVALID; the next boot rolls back.

@@ -6,10 +6,11 @@
 //   user app                  event                          action
 //   -----------------------   ----------------------------   ---------------------------------------------
 //   none selected             booted / job ended             halt (no bootable user app) unless a job runs
-//   any, failed_boots >=      booted                         safe state: the user app is not started; the
-//   boot_budget                                              device serves (an owner's job runs, then
-//   reboots)
-//                                                            and halts when no job runs (issue 12 item 6)
+//   any, failed_boots >=      booted                         safe state: the user app is not started; an
+//   boot_budget                                              owner's job still runs (and reboots into its
+//                                                            image); final when no job runs
+//   the same, while the       booted                         launch it once more: the new protected app may
+//   protected app is on trial                                be the fix, and a start confirms it
 //   on trial                  confirmed                      none: it is valid from now on
 //   on trial                  crashed, exited (any code),    mark its slot INVALID and reboot: the previous
 //                             launch failed, tick past the   app runs at the next boot
@@ -37,11 +38,16 @@
 
 namespace privota {
 
+// Reboots in a row the user app may cause before the device stays in the safe state (device.json's
+// user_app.boot_budget overrides it).
+constexpr uint32_t kDefaultBootBudget = 5;
+
 struct SupervisorLimits {
   uint32_t confirm_timeout_ms = 30000;  // a trial app must confirm itself within this time of starting
   uint32_t crash_loop_limit = 3;        // restarts per boot before the device reboots
   uint32_t reboot_grace_ms = 1000;      // how long an app may still run once a job selected a new image
-  uint32_t boot_budget = 5;  // consecutive reboots caused by user-app failure before the safe state; 0: none
+  // Consecutive reboots caused by user-app failure before the safe state; 0: none.
+  uint32_t boot_budget = kDefaultBootBudget;
 };
 
 enum class SupervisorEventKind : uint8_t {
@@ -64,11 +70,12 @@ enum class SupervisorEventKind : uint8_t {
 struct SupervisorEvent {
   SupervisorEventKind kind = SupervisorEventKind::kTick;
   uint64_t now_ms = 0;
-  int32_t code = 0;           // kCrashed, kExited
-  uint32_t slot = 0;          // kBooted
-  bool trial = false;         // kBooted
-  bool no_user_app = false;   // kBooted
-  uint32_t failed_boots = 0;  // kBooted: consecutive reboots caused by user-app failure (uotadata)
+  int32_t code = 0;              // kCrashed, kExited
+  uint32_t slot = 0;             // kBooted
+  bool trial = false;            // kBooted
+  bool no_user_app = false;      // kBooted
+  uint32_t failed_boots = 0;     // kBooted: consecutive reboots caused by user-app failure (uotadata)
+  bool protected_trial = false;  // kBooted: the protected app itself runs on trial (a new image)
 };
 
 enum class SupervisorActionKind : uint8_t {

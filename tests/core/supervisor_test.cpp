@@ -340,6 +340,17 @@ TEST(SupervisorBootBudget, AJobThatEndsInTheSafeStateHalts) {
   EXPECT_EQ(a.reason, SupervisorReason::kBootBudget);
 }
 
+TEST(SupervisorBootBudget, ANewProtectedAppOnTrialGivesTheUserAppOneMoreStart) {
+  // The owner's protected update must not be rolled back for want of a user app to start: its start is
+  // what confirms it, and the old protected app may have been what made the user app fail.
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  SupervisorEvent booted = booted_after(9);
+  booted.protected_trial = true;
+  const SupervisorAction a = s.on(booted);
+  EXPECT_EQ(a.kind, SupervisorActionKind::kLaunch);
+  EXPECT_FALSE(s.safe_state());
+}
+
 TEST(SupervisorBootBudget, ABudgetOfZeroNeverStopsTheApp) {
   Supervisor s(SupervisorLimits{1000, 2, 300, 0});
   EXPECT_EQ(s.on(booted_after(200)).kind, SupervisorActionKind::kLaunch);

@@ -86,6 +86,36 @@ TEST_P(UpdateEngine, ATrialThatConfirmsOnItsSecondBootIsKept) {
   expect_boot(d, BootOutcome::kNormal, 1, "2.0.0");
 }
 
+// A valid app that confirms on every boot and then crashes must still use up the boot budget: only a
+// confirmed trial (or a new image) ends a failure streak.
+TEST_P(UpdateEngine, AValidAppConfirmingAgainDoesNotEndAFailureStreak) {
+  Device d;
+  d.install(level(), 0, v1());
+  AppSlots& slots = d.slots(level());
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 0, BootFailure::kCrashLoop).is_ok());
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 0, BootFailure::kCrashLoop).is_ok());
+  ASSERT_TRUE(mark_app_valid(slots, 0, 1).is_ok());
+  EXPECT_EQ(d.view(level()).failed_boots(), 2u);
+  // A trial that confirms ends it.
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 1, BootFailure::kTrialFailed).is_ok());
+  ASSERT_TRUE(mark_app_valid(slots, 1, 2).is_ok());
+  EXPECT_EQ(d.view(level()).failed_boots(), 0u);
+}
+
+// The running app confirming itself after a job selected a new image (the job's write came first) must not
+// select the running app again: the next boot tries the new one.
+TEST_P(UpdateEngine, AConfirmationAfterAJobSelectedANewImageWritesNothing) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  const uint32_t seq = d.view(level()).entries[d.view(level()).active].ota_seq;
+  ASSERT_TRUE(mark_app_valid(d.slots(level()), 0, 1).is_ok());
+  EXPECT_EQ(d.view(level()).entries[d.view(level()).active].ota_seq, seq);
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+}
+
 TEST_P(UpdateEngine, ATrialBudgetOfOneRollsBackAtTheFirstUnreportedBoot) {
   Device d;
   d.install(level(), 0, v1());

@@ -85,6 +85,7 @@ Result<BootDecision> select_boot_slot(BootContext& c) {
   if (c.slots == nullptr || c.sha256 == nullptr || c.verifier == nullptr || c.slots->slot_count < 2) {
     return Status::error(Code::kInvalidArgument, "boot context is incomplete");
   }
+  const ExclusiveFlash hold(c.slots->select);  // the decision and its writes are one step
   // A device updated from ESP-PrivSep firmware may still hold its uotadata format; adopt it once.
   const Result<bool> migrated = migrate_legacy_uotadata(*c.slots);
   if (!migrated.is_ok() && migrated.status().code() != Code::kBadChecksum) return migrated.status();
@@ -131,13 +132,15 @@ bool app_is_confirmed(const OtaDataView& view, uint32_t slot_count, uint32_t run
   const bool selected =
       view.active >= 0 && static_cast<uint32_t>(view.active_slot(slot_count)) == running_slot;
   const OtaState state = view.active_state();
-  // A confirmation also ends a failure streak and trusts the slot again: until both are so, it writes.
+  // An app already valid has nothing to confirm: asking again must not end a failure streak (a valid app
+  // that confirms on every boot and then crashes would loop for ever). A slot given up on is trusted again.
   return selected && (state == OtaState::kValid || state == OtaState::kUndefined) &&
-         view.secure_version_floor() >= secure_version && view.failed_boots() == 0 &&
-         !was_rejected(view, running_slot);
+         view.secure_version_floor() >= secure_version && !was_rejected(view, running_slot);
 }
 
 Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version) {
+  // What is read decides what is written: no other writer in between (an OTA job activating).
+  const ExclusiveFlash hold(slots.select);
   PRIVOTA_ASSIGN_OR_RETURN(const OtaDataView view, read_ota_data(slots.select));
   if (app_is_confirmed(view, slots.slot_count, running_slot, secure_version)) return Status::ok();
   const bool selected =
@@ -146,11 +149,15 @@ Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_ve
   if (selected && (state == OtaState::kInvalid || state == OtaState::kAborted)) {
     return Status::error(Code::kBadState, "app was already marked invalid; it cannot become valid");
   }
+  // A job selected a new image since the caller looked: the next boot tries it, and selecting the running
+  // app again would undo that. Nothing is left to confirm.
+  if (!selected && view.active >= 0 && state == OtaState::kNew) return Status::ok();
   SelectionChange change;
   change.slot = running_slot;
   change.state = OtaState::kValid;
   change.raise_floor_to = secure_version;
-  change.reset_failed_boots = true;
+  // Only a trial that confirms ends the failure streak; a valid app that writes to raise the floor does not.
+  change.reset_failed_boots = !selected || state == OtaState::kPendingVerify;
   change.accept_slot = true;
   return write_ota_selection(slots.select, slots.slot_count, change);
 }

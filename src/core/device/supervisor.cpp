@@ -101,7 +101,10 @@ SupervisorAction Supervisor::booted(const SupervisorEvent& event) {
   have_app_ = !event.no_user_app;
   slot_ = event.slot;
   trial_ = have_app_ && event.trial;
-  if (have_app_ && limits_.boot_budget != 0 && event.failed_boots >= limits_.boot_budget) {
+  // A protected app on trial is new: the failures so far may have been its predecessor's doing, and only
+  // starting the user app lets it confirm itself. It gives the user app one more start.
+  if (have_app_ && limits_.boot_budget != 0 && event.failed_boots >= limits_.boot_budget &&
+      !event.protected_trial) {
     // No user app can be trusted: rebooting again would only repeat the failure (and write flash).
     have_app_ = false;
     trial_ = false;
