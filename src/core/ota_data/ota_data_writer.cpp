@@ -83,6 +83,7 @@ Status write_ota_selection(Flash& region, uint32_t slot_count, uint32_t slot, Ot
 }
 
 Status write_ota_selection(Flash& region, uint32_t slot_count, const SelectionChange& change) {
+  const ExclusiveFlash hold(region);
   const uint32_t slot = change.slot;
   if (slot_count == 0 || slot >= slot_count) {
     return Status::error(Code::kInvalidArgument, "slot is not one of the partition's app slots", slot);
@@ -125,6 +126,7 @@ Status program_mark(Flash& region, const OtaDataView& view, uint32_t offset, uin
 }  // namespace
 
 Status add_trial_mark(Flash& region) {
+  const ExclusiveFlash hold(region);
   PRIVOTA_ASSIGN_OR_RETURN(const OtaDataView view, read_ota_data(region));
   if (view.active < 0) return Status::error(Code::kBadState, "no selection to count a trial boot in");
   const uint32_t used = view.trial_marks_used();
@@ -133,6 +135,7 @@ Status add_trial_mark(Flash& region) {
 }
 
 Status add_failed_boot(Flash& region, uint32_t slot_count, uint32_t running_slot, BootFailure why) {
+  const ExclusiveFlash hold(region);
   PRIVOTA_ASSIGN_OR_RETURN(OtaDataView view, read_ota_data(region));
   if (view.active < 0) {
     PRIVOTA_TRY(write_ota_selection(region, slot_count, running_slot, OtaState::kUndefined));
