@@ -56,7 +56,7 @@ ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::Devic
       jobs_({&flash_, table_, &config_, &url_policy_, &trust_, &log_, wake_.get(), position_probe}),
       ota_(jobs_, url_policy_),
       supervisor_(SupervisorLimits{config.user_app.confirm_timeout_ms, config.user_app.crash_loop_limit,
-                                   kRebootGraceMs}) {
+                                   kRebootGraceMs, config.user_app.boot_budget}) {
   for (const std::string& host : config_.ota.allowed_hosts)
     hosts_.push_back(host.c_str());
   url_policy_.allow_http = config_.ota.allow_http;
@@ -99,6 +99,7 @@ int ProtectedApp::run() {
   if (have_user_app) {
     const Result<OtaDataView> selection = read_ota_data(user_slots_.select);
     booted.failed_boots = selection.is_ok() ? selection->failed_boots() : 0;
+    booted.protected_trial = !self_confirmed_ && on_trial();
     booted.slot = user_->slot;
     booted.trial = user_->outcome == BootOutcome::kTrial;
     syscalls_.emplace(RunningUserApp{&user_slots_, user_->slot, user_->image.info.desc}, supervisor_, ota_,
@@ -128,10 +129,9 @@ int ProtectedApp::run() {
 void ProtectedApp::confirm_self() {
   if (self_confirmed_) return;
   self_confirmed_ = true;
+  if (!on_trial()) return;
   Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
   if (!slots.is_ok()) return;
-  const Result<OtaDataView> view = read_ota_data(slots->select);
-  if (!view.is_ok() || view->active_state() != OtaState::kPendingVerify) return;
   const Status marked = mark_app_valid(slots.value(), boot_.slot, boot_.secure_version);
   if (marked.is_ok()) {
     log_.info("protected_confirmed", "protected app " + boot_.version + " passed its trial: marked valid",
@@ -140,6 +140,14 @@ void ProtectedApp::confirm_self() {
     log_.error("protected_confirm_failed",
                std::string("could not mark the protected app valid: ") + marked.reason());
   }
+}
+
+// Whether this protected app runs on trial (otadata PENDING_VERIFY): a new image not confirmed yet.
+bool ProtectedApp::on_trial() {
+  Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  if (!slots.is_ok()) return false;
+  const Result<OtaDataView> view = read_ota_data(slots->select);
+  return view.is_ok() && view->active_state() == OtaState::kPendingVerify;
 }
 
 // Whether any user slot holds something that starts like an app image (erased flash reads 0xFF): a slot

@@ -55,6 +55,7 @@ class ProtectedApp final : public SyscallPlatform {
   enum class Step { kContinue, kHalt, kHaltNoUserApp, kReboot };
 
   void confirm_self();
+  bool on_trial();
   bool user_app_installed();
   bool select_user_app();
   void start_jobs();
