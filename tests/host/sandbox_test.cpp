@@ -73,8 +73,9 @@ std::string describe(const ProbeRun& run) {
 
 TEST(Sandbox, TheAppHasNoCapabilitiesEvenWhenLaunchedByRoot) {
   SandboxPolicy policy;
-  policy.landlock = false;  // both would refuse reading /proc/self/status
+  policy.landlock = false;  // all three would refuse reading /proc/self/status
   policy.seccomp = false;
+  policy.private_root = false;  // (it has no /proc)
   const ProbeRun run = run_probe({"caps"}, policy);
   ASSERT_TRUE(run.status.exited(0)) << describe(run);
   for (const char* set :
