@@ -136,6 +136,9 @@ TEST_F(DeviceBootBudget, AnAppThatFailsOnEveryBootPutsTheDeviceInTheSafeState) {
   EXPECT_EQ(budget["failed_boots"], 5) << budget;
   EXPECT_EQ(budget["last_failure"], "crash_loop");
   EXPECT_EQ(budget["safe_state"], true);
+  const CommandResult text = run_command(device_.cli() + " flash show " + device_.flash().string());
+  EXPECT_NE(text.out.find("failed boots in a row: 5 (last: crash_loop): SAFE STATE"), std::string::npos)
+      << text.out;
   // It stays there: the next power-on starts no user app either.
   const SimRun again = device_.run(kFailing);
   EXPECT_EQ(again.exit_code, 0) << again.output;
