@@ -56,7 +56,7 @@ ProtectedApp::ProtectedApp(Flash& flash, PartitionTable table, const host::Devic
       jobs_({&flash_, table_, &config_, &url_policy_, &trust_, &log_, wake_.get(), position_probe}),
       ota_(jobs_, url_policy_),
       supervisor_(SupervisorLimits{config.user_app.confirm_timeout_ms, config.user_app.crash_loop_limit,
-                                   kRebootGraceMs, config.fleet.has_value()}) {
+                                   kRebootGraceMs, config.user_app.boot_budget, config.fleet.has_value()}) {
   for (const std::string& host : config_.ota.allowed_hosts)
     hosts_.push_back(host.c_str());
   url_policy_.allow_http = config_.ota.allow_http;
@@ -99,6 +99,9 @@ int ProtectedApp::run() {
   booted.now_ms = now_ms();
   booted.no_user_app = !have_user_app;
   if (have_user_app) {
+    const Result<OtaDataView> selection = read_ota_data(user_slots_.select);
+    booted.failed_boots = selection.is_ok() ? selection->failed_boots() : 0;
+    booted.protected_trial = !self_confirmed_ && on_trial();
     booted.slot = user_->slot;
     booted.trial = user_->outcome == BootOutcome::kTrial;
     syscalls_.emplace(RunningUserApp{&user_slots_, user_->slot, user_->image.info.desc}, supervisor_, ota_,
@@ -129,10 +132,9 @@ int ProtectedApp::run() {
 void ProtectedApp::confirm_self() {
   if (self_confirmed_) return;
   self_confirmed_ = true;
+  if (!on_trial()) return;
   Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
   if (!slots.is_ok()) return;
-  const Result<OtaDataView> view = read_ota_data(slots->select);
-  if (!view.is_ok() || view->active_state() != OtaState::kPendingVerify) return;
   const Status marked = mark_app_valid(slots.value(), boot_.slot, boot_.secure_version);
   if (marked.is_ok()) {
     if (fleet_) fleet_->confirmed();
@@ -142,6 +144,14 @@ void ProtectedApp::confirm_self() {
     log_.error("protected_confirm_failed",
                std::string("could not mark the protected app valid: ") + marked.reason());
   }
+}
+
+// Whether this protected app runs on trial (otadata PENDING_VERIFY): a new image not confirmed yet.
+bool ProtectedApp::on_trial() {
+  Result<AppSlots> slots = AppSlots::from_table(flash_, table_, AppLevel::kProtected);
+  if (!slots.is_ok()) return false;
+  const Result<OtaDataView> view = read_ota_data(slots->select);
+  return view.is_ok() && view->active_state() == OtaState::kPendingVerify;
 }
 
 // Whether any user slot holds something that starts like an app image (erased flash reads 0xFF): a slot
@@ -313,7 +323,19 @@ ProtectedApp::Step ProtectedApp::carry_out(SupervisorAction action) {
                          " times this boot: rebooting the device",
                      {{"crashes", action.count + 1}});
         }
+        record_failed_boot(action);
         return Step::kReboot;
+      case SupervisorActionKind::kSafeState:
+        log_.error("safe_state",
+                   "the user app caused " + std::to_string(action.count) + " reboots in a row (boot budget " +
+                       std::to_string(action.limit) +
+                       "): it is not started; the protected app serves, an owner's update still works",
+                   {{"reason", supervisor_reason_name(action.reason)},
+                    {"failed_boots", action.count},
+                    {"boot_budget", action.limit},
+                    {"last_failure", boot_failure_name(last_failure())}});
+        if (supervisor_.finished()) return Step::kHalt;
+        return Step::kContinue;
       case SupervisorActionKind::kHalt:
         return action.reason == SupervisorReason::kNoUserApp ? Step::kHaltNoUserApp : Step::kHalt;
     }
@@ -354,6 +376,7 @@ ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction&
   ota_.suspend();
   jobs_.join();
   const Status marked = mark_app_invalid(user_slots_, action.slot);
+  record_failed_boot(action);
   if (fleet_) {
     fleet_->trial_failed(action.reason == SupervisorReason::kAppGaveUp ? "it marked itself invalid"
                          : action.reason == SupervisorReason::kTrialTimeout
@@ -379,6 +402,23 @@ ProtectedApp::Step ProtectedApp::mark_invalid_and_reboot(const SupervisorAction&
              {"why", supervisor_reason_name(action.reason)},
              {"marked", marked.is_ok()}});
   return Step::kReboot;
+}
+
+// A reboot the user app caused counts toward the boot budget; it is recorded before the reboot, in the
+// uotadata marks, so a power cut from here on still counts it.
+void ProtectedApp::record_failed_boot(const SupervisorAction& action) {
+  if (action.failure == BootFailure::kNone || user_slots_.slot_count == 0) return;
+  const Status recorded =
+      add_failed_boot(user_slots_.select, user_slots_.slot_count, action.slot, action.failure);
+  if (!recorded.is_ok()) {
+    log_.error("failed_boot_not_recorded",
+               std::string("could not count the failed boot: ") + recorded.reason());
+  }
+}
+
+BootFailure ProtectedApp::last_failure() {
+  const Result<OtaDataView> selection = read_ota_data(user_slots_.select);
+  return selection.is_ok() ? selection->last_failure() : BootFailure::kUnknown;
 }
 
 // --- waiting for what happens next

@@ -57,6 +57,7 @@ class ProtectedApp final : public SyscallPlatform {
   enum class Step { kContinue, kHalt, kHaltNoUserApp, kReboot };
 
   void confirm_self();
+  bool on_trial();
   bool user_app_installed();
   bool select_user_app();
   void start_jobs();
@@ -66,6 +67,8 @@ class ProtectedApp final : public SyscallPlatform {
   Step carry_out(SupervisorAction action);
   SupervisorAction launch();
   Step mark_invalid_and_reboot(const SupervisorAction& action);
+  void record_failed_boot(const SupervisorAction& action);
+  BootFailure last_failure();
   Step wait_and_react();
   Step serve_channel();
   Step on_user_ended(const host::ExitStatus& exit);

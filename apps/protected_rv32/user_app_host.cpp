@@ -200,9 +200,19 @@ void write_restart(const char* what, const SupervisorAction& action) {
   reset();
 }
 
+// A reboot the user app caused counts against its boot budget (uotadata's budget record, read at the next
+// boot), as on the host: the core decides which reboots carry a failure.
+void record_failed_boot(const SupervisorAction& action) {
+  const AppSlots& slots = *host.boot->slots;
+  if (action.failure == BootFailure::kNone || slots.slot_count == 0) return;
+  const Status recorded = add_failed_boot(slots.select, slots.slot_count, action.slot, action.failure);
+  if (!recorded.is_ok()) console::write_status("protected: recording the failed boot", recorded);
+}
+
 [[noreturn]] void mark_invalid_and_reboot(const SupervisorAction& action) {
   host.ota->cancel_level(AppLevel::kUser);
   const Status marked = mark_app_invalid(*host.boot->slots, action.slot);
+  record_failed_boot(action);
   if (!marked.is_ok()) console::write_status("protected: marking the trial app invalid", marked);
   console::write("protected: trial of user_");
   console::write_dec(action.slot);
@@ -240,7 +250,17 @@ TrapFrame* carry_out(SupervisorAction action, TrapFrame* frame) {
       case SupervisorActionKind::kMarkInvalidAndReboot:
         mark_invalid_and_reboot(action);
       case SupervisorActionKind::kReboot:
+        record_failed_boot(action);
         reboot(supervisor_reason_name(action.reason));
+      case SupervisorActionKind::kSafeState:
+        console::write("protected: safe state: the user app caused ");
+        console::write_dec(action.count);
+        console::write(" reboots in a row (boot budget ");
+        console::write_dec(action.limit);
+        console::write_line("): it is not started");
+        // The host's protected app serves on (an owner's job resumed at boot still runs); this firmware
+        // has no main loop without a user app to preempt, so it halts until a new image is flashed.
+        halt(action);
       case SupervisorActionKind::kHalt:
         halt(action);
     }
@@ -318,6 +338,7 @@ void run_user_app(const UserAppBoot& boot) {
   limits.confirm_timeout_ms = boot.efuse->confirm_timeout_ms;
   limits.crash_loop_limit = boot.efuse->crash_loop_limit;
   limits.reboot_grace_ms = boot.efuse->reboot_grace_ms;
+  // The boot budget keeps the core's default until the eFuse block carries one.
   static Supervisor supervisor(limits);
   static NoNetworkJobs jobs;
   static const UrlPolicy no_urls;
@@ -342,6 +363,8 @@ void run_user_app(const UserAppBoot& boot) {
   booted.kind = Kind::kBooted;
   booted.now_ms = now_ms();
   booted.no_user_app = !boot.have_app;
+  const Result<OtaDataView> selection = read_ota_data(boot.slots->select);
+  booted.failed_boots = selection.is_ok() ? selection->failed_boots() : 0;
   booted.slot = boot.decision.slot;
   booted.trial = boot.decision.outcome == BootOutcome::kTrial;
   TrapFrame* frame = carry_out(supervisor.on(booted), &trap_stack.user);

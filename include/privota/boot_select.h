@@ -8,13 +8,17 @@
 //   none (erased/corrupt)  first slot that   boot it; nothing is written (a fresh device, or both select
 //                          verifies          sectors lost: never halt while an app verifies)
 //   NEW                    yes               write PENDING_VERIFY, boot it on trial
-//   PENDING_VERIFY         -                 the trial did not confirm before this boot: roll back
-//   INVALID / ABORTED      -                 marked bad while running: roll back
+//   PENDING_VERIFY         yes               a trial boot that never reported (a power cut, a reset): one
+//                                            trial-boot mark is programmed and the trial goes on, until
+//                                            trial_boots boots are used up: then roll back
+//   INVALID / ABORTED      -                 marked bad while running: roll back, and remember the image
+//                                            (version + ELF SHA-256 prefix) as refused
 //   VALID / UNDEFINED      yes               boot it
 //   any                    no                roll back (the image rotted or was never good)
-//   roll back                                select the other slot that verifies and is not below the
-//                                            anti-rollback floor, as VALID (it was the running, valid app
-//                                            when the update began); none -> no bootable app
+//   roll back                                select the other slot that verifies, is not below the
+//                                            anti-rollback floor and was not given up on before, as VALID
+//                                            (it was the running, valid app when the update began); the
+//                                            failed slot is marked rejected; none -> no bootable app
 //
 // Every write goes through write_ota_selection(), i.e. to the inactive sector only.
 #pragma once
@@ -39,11 +43,14 @@ const char* boot_outcome_name(BootOutcome outcome);
 
 struct BootDecision {
   BootOutcome outcome = BootOutcome::kNormal;
-  uint32_t slot = 0;       // boot this slot
-  SignedImage image;       // what it holds, verified
-  int rejected_slot = -1;  // the slot given up on (rollback), if any
-  Status rejected_reason;  // why: not confirmed, marked invalid, or its verification error
+  uint32_t slot = 0;        // boot this slot
+  SignedImage image;        // what it holds, verified
+  uint32_t trial_boot = 0;  // kTrial: which boot of the trial this is (1 = the first)
+  int rejected_slot = -1;   // the slot given up on (rollback), if any
+  Status rejected_reason;   // why: not confirmed, marked invalid, or its verification error
 };
+
+constexpr uint32_t kDefaultTrialBoots = 3;
 
 struct BootContext {
   AppSlots* slots = nullptr;
@@ -51,6 +58,8 @@ struct BootContext {
   Sha256* sha256 = nullptr;
   SignatureVerifier* verifier = nullptr;
   ByteSpan scratch;  // >= kSignatureSectorSize
+  // Boots a trial may use before it is rolled back when it never reports (1..kTrialMarks + 1).
+  uint32_t trial_boots = kDefaultTrialBoots;
 };
 
 // Decides what to boot and records trial starts and rollbacks. Fails with kNotFound ("no bootable app")
@@ -62,8 +71,10 @@ Result<BootDecision> select_boot_slot(BootContext& context);
 bool app_is_confirmed(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot,
                       uint32_t secure_version);
 
-// The running app confirms itself: its entry becomes VALID and the anti-rollback floor rises to its
-// secure_version. Nothing is written when both are already so (no flash wear for repeated calls).
+// The running app confirms itself: its entry becomes VALID, the anti-rollback floor rises to its
+// secure_version, the failure streak ends and its slot is trusted again. Nothing is written when it is
+// already so (no flash wear for repeated calls; an app already valid does not end a failure streak by
+// asking again), nor when another slot is selected as NEW (a job chose a new image: nothing to confirm).
 Status mark_app_valid(AppSlots& slots, uint32_t running_slot, uint32_t secure_version);
 
 // The running app gives up on itself: its entry becomes INVALID; the next boot rolls back.

@@ -26,10 +26,29 @@ class Flash {
   virtual Status program(uint32_t addr, ConstByteSpan data) = 0;
   virtual Status erase(uint32_t addr, uint32_t len) = 0;
 
+  // Exclusive use for a read-decide-write sequence (every write of a select partition: its data says where
+  // the next write goes, so two writers interleaved would both pick the same sector). A Flash shared by
+  // several threads holds one lock (recursive) from acquire() to release() and takes it for each call
+  // too; alone, a Flash needs nothing. Callers use ExclusiveFlash rather than these.
+  virtual void acquire() {}
+  virtual void release() {}
+
  protected:
   // Not virtual: the core never deletes a Flash through this interface (no heap), and a virtual destructor
   // would drag operator delete into freestanding builds.
   ~Flash() = default;
+};
+
+// Holds a Flash's exclusive use for its scope.
+class ExclusiveFlash {
+ public:
+  explicit ExclusiveFlash(Flash& flash) : flash_(flash) { flash_.acquire(); }
+  ~ExclusiveFlash() { flash_.release(); }
+  ExclusiveFlash(const ExclusiveFlash&) = delete;
+  ExclusiveFlash& operator=(const ExclusiveFlash&) = delete;
+
+ private:
+  Flash& flash_;
 };
 
 // Shared argument checks, so every Flash implementation refuses the same things with the same reasons.

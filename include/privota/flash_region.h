@@ -21,6 +21,9 @@ class FlashRegion final : public Flash {
   Status read(uint32_t addr, ByteSpan out) override;
   Status program(uint32_t addr, ConstByteSpan data) override;
   Status erase(uint32_t addr, uint32_t len) override;
+  // A region is a window: exclusive use is the whole flash's.
+  void acquire() override;
+  void release() override;
 
  private:
   Flash* flash_ = nullptr;

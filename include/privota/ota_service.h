@@ -32,12 +32,12 @@ namespace privota {
 
 const char* app_level_name(AppLevel level);
 
-// The slot holding the image this level last rolled back, when it is not `running_slot`: the older select
-// entry chose it and it was marked INVALID (it crashed, exited or did not confirm in time) or ABORTED. -1
-// when there is none. A trial left PENDING_VERIFY was interrupted (a power cut, a reset): rolled back too,
-// but not the image's fault, so it may be installed again. A job refuses that very image (OtaJobContext's
-// `rejected`): a crashing update is not installed for ever.
-int rolled_back_slot(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot);
+// The image this level refuses to install again: the last one rolled back because it was marked INVALID
+// (it crashed, exited, did not confirm in time or gave up on itself) or ABORTED, kept in the budget record
+// (version + ELF SHA-256 prefix) and carried forward by every selection write, so it survives any number of
+// jobs and journal rotations. A trial that only ran out of boots that never reported (power cuts) is not
+// refused. false when there is none. A job refuses that very image (OtaJobContext's `rejected`).
+bool refused_image(const OtaDataView& view, AppDescriptor& image);
 
 struct JobRequest {
   uint32_t id = 0;

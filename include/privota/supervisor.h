@@ -7,6 +7,11 @@
 //   -----------------------   ----------------------------   ---------------------------------------------
 //   none selected             booted / job ended             halt (no bootable user app) unless a job runs
 //                                                            or the device stays up for its fleet
+//   any, failed_boots >=      booted                         safe state: the user app is not started; an
+//   boot_budget                                              owner's job still runs (and reboots into its
+//                                                            image); final when no job runs
+//   the same, while the       booted                         launch it once more: the new protected app may
+//   protected app is on trial                                be the fix, and a start confirms it
 //   on trial                  confirmed                      none: it is valid from now on
 //   on trial                  crashed, exited (any code),    mark its slot INVALID and reboot: the previous
 //                             launch failed, tick past the   app runs at the next boot
@@ -23,18 +28,29 @@
 //                             the period                     a trial ends, a valid app is restarted
 //
 // A restart the app asks for counts like a crash: an app that restarts itself in a loop is a crash loop.
+// Every reboot caused by the user app (kMarkInvalidAndReboot, kReboot for a crash loop) carries the
+// BootFailure the platform records in uotadata before rebooting (add_failed_boot); a confirmation or a new
+// image resets the count (ota_data.h), and the count is handed back at the next kBooted.
 #pragma once
 
 #include <stdint.h>
 
+#include "privota/ota_data.h"
+
 namespace privota {
+
+// Reboots in a row the user app may cause before the device stays in the safe state (device.json's
+// user_app.boot_budget overrides it).
+constexpr uint32_t kDefaultBootBudget = 5;
 
 struct SupervisorLimits {
   uint32_t confirm_timeout_ms = 30000;  // a trial app must confirm itself within this time of starting
   uint32_t crash_loop_limit = 3;        // restarts per boot before the device reboots
   uint32_t reboot_grace_ms = 1000;      // how long an app may still run once a job selected a new image
+  // Consecutive reboots caused by user-app failure before the safe state; 0: none.
+  uint32_t boot_budget = kDefaultBootBudget;
   // A device in a fleet waits for the next job instead of halting when its app ended (or it has none): its
-  // jobs come from outside (docs/fleet.md).
+  // jobs come from outside (docs/fleet.md). In the safe state too: a fleet job may bring the fix.
   bool stay_up = false;
 };
 
@@ -58,10 +74,12 @@ enum class SupervisorEventKind : uint8_t {
 struct SupervisorEvent {
   SupervisorEventKind kind = SupervisorEventKind::kTick;
   uint64_t now_ms = 0;
-  int32_t code = 0;          // kCrashed, kExited
-  uint32_t slot = 0;         // kBooted
-  bool trial = false;        // kBooted
-  bool no_user_app = false;  // kBooted
+  int32_t code = 0;              // kCrashed, kExited
+  uint32_t slot = 0;             // kBooted
+  bool trial = false;            // kBooted
+  bool no_user_app = false;      // kBooted
+  uint32_t failed_boots = 0;     // kBooted: consecutive reboots caused by user-app failure (uotadata)
+  bool protected_trial = false;  // kBooted: the protected app itself runs on trial (a new image)
 };
 
 enum class SupervisorActionKind : uint8_t {
@@ -72,6 +90,7 @@ enum class SupervisorActionKind : uint8_t {
   kMarkInvalidAndReboot,  // stop the user app, mark `slot` INVALID, reboot
   kReboot,                // stop the user app and reboot
   kHalt,                  // nothing is left to do
+  kSafeState,             // the boot budget is used up: do not start the user app; final unless a job runs
 };
 
 // Why an action was chosen, for the log and the events of every platform.
@@ -93,6 +112,7 @@ enum class SupervisorReason : uint8_t {
   kJobActivatedNoApp,
   kTrialWatchdog,  // the trial app armed its watchdog and then missed a feed
   kWatchdog,       // a valid app missed a feed: restarted like a crash (`count` of `limit`)
+  kBootBudget,     // `count` consecutive failed boots reached the boot budget `limit`
 };
 
 const char* supervisor_reason_name(SupervisorReason reason);
@@ -102,7 +122,9 @@ struct SupervisorAction {
   SupervisorReason reason = SupervisorReason::kNone;
   uint32_t slot = 0;
   uint32_t count = 0;  // restarts so far this boot (kCrashRestart, kRestartAsked, kCrashLoop)
-  uint32_t limit = 0;  // the crash-loop limit
+  uint32_t limit = 0;  // the crash-loop limit (the boot budget for kBootBudget)
+  // A reboot caused by the user app: what the platform records before rebooting (kNone for other reboots).
+  BootFailure failure = BootFailure::kNone;
 };
 
 class Supervisor {
@@ -112,6 +134,9 @@ class Supervisor {
   SupervisorAction on(const SupervisorEvent& event);
 
   bool on_trial() const { return trial_ && !confirmed_; }
+  bool safe_state() const { return safe_state_; }
+  // A reboot, halt or safe state with no job left: nothing more happens this boot.
+  bool finished() const { return phase_ == Phase::kDone; }
   uint32_t restarts() const { return restarts_; }
   // When the unconfirmed trial app runs out of time (valid only while on_trial() and app_running()).
   uint64_t confirm_deadline_ms() const { return started_ms_ + limits_.confirm_timeout_ms; }
@@ -134,6 +159,7 @@ class Supervisor {
   bool confirmed_ = false;
   bool job_running_ = false;
   bool job_activated_ = false;
+  bool safe_state_ = false;
   uint32_t restarts_ = 0;
   uint64_t started_ms_ = 0;
   uint64_t reboot_at_ms_ = 0;

@@ -145,13 +145,18 @@ class Device {
     return writer.activate();
   }
 
-  Result<BootDecision> boot(AppLevel level) {
+  BootContext context(AppLevel level) {
     BootContext c;
     c.slots = &slots(level);
     c.policy = policy(level);
     c.sha256 = &sha_;
     c.verifier = &verifier_;
     c.scratch = {scratch_, sizeof scratch_};
+    return c;
+  }
+
+  Result<BootDecision> boot(AppLevel level) {
+    BootContext c = context(level);
     return select_boot_slot(c);
   }
 

@@ -143,14 +143,61 @@ TEST(PowerCut, RollbackAfterAFailedTrial) {
                     [level](Device& d) {
                       d.install(level, 0, signed_image(level, "1.0.0", 1));
                       ASSERT_TRUE(d.update(level, 0, signed_image(level, "2.0.0", 2)).is_ok());
-                      ASSERT_EQ(d.boot(level)->outcome,
-                                BootOutcome::kTrial);  // the trial that never confirms
+                      // The trial that never confirms: every one of its boots used up.
+                      for (uint32_t i = 0; i < kDefaultTrialBoots; ++i)
+                        ASSERT_EQ(d.boot(level)->outcome, BootOutcome::kTrial);
                     },
                     [level](Device& d) { return d.boot(level).status(); },
                     {"1.0.0"},
                     [level](Device& d, const BootDecision& boot) {
                       return mark_app_valid(d.slots(level), boot.slot, boot.image.info.desc.secure_version);
                     }});
+}
+
+// Issue 12 item 16: losing power is no evidence against a trial app. A cut at every write of a trial (the
+// boot that starts it, the confirmation) costs at most one more trial boot, never the image: the reboot
+// boots the new image again, on trial, and it confirms.
+void trial_survives_every_cut(AppLevel level, const char* name) {
+  Device base;
+  base.install(level, 0, signed_image(level, "1.0.0", 1));
+  ASSERT_TRUE(base.update(level, 0, signed_image(level, "2.0.0", 2)).is_ok());
+  const std::vector<uint8_t> start = base.flash().cells();
+  const auto trial = [level](Device& d) -> Status {
+    PRIVOTA_ASSIGN_OR_RETURN(const BootDecision boot, d.boot(level));
+    if (boot.outcome != BootOutcome::kTrial) return Status::error(Code::kBadState, "not on trial");
+    return mark_app_valid(d.slots(level), boot.slot, boot.image.info.desc.secure_version);
+  };
+  Device counted(start);
+  host::PowerCutFlash counter(counted.flash(), 0);
+  counted.attach(counter);
+  ASSERT_TRUE(trial(counted).is_ok());
+  const uint64_t writes = counter.writes();
+  for (uint64_t k = 1; k <= writes; ++k) {
+    const std::string where = std::string(name) + ", cut at write " + std::to_string(k);
+    Device d(start);
+    host::PowerCutFlash cut(d.flash(), k, k * 7919);
+    d.attach(cut);
+    ASSERT_EQ(trial(d).code(), Code::kPowerLost) << where;
+    d.attach(d.flash());
+    const Result<BootDecision> boot = d.boot(level);
+    ASSERT_TRUE(boot.is_ok()) << where << ": " << boot.status().reason();
+    EXPECT_EQ(boot->outcome, BootOutcome::kTrial) << where << ": " << boot_outcome_name(boot->outcome);
+    EXPECT_STREQ(boot->image.info.desc.version, "2.0.0") << where;
+    EXPECT_LE(boot->trial_boot, 2u) << where;  // at most one more trial boot
+    EXPECT_TRUE(mark_app_valid(d.slots(level), boot->slot, 2).is_ok()) << where;
+    EXPECT_EQ(d.boot(level)->outcome, BootOutcome::kNormal) << where;
+    if (testing::Test::HasFailure()) return;
+  }
+  std::printf("power-cut: %-32s %3llu writes, every cut kept the image on trial\n", name,
+              static_cast<unsigned long long>(writes));
+}
+
+TEST(PowerCut, TrialSurvivesACutAtEveryWriteUserLevel) {
+  trial_survives_every_cut(AppLevel::kUser, "user trial + confirm");
+}
+
+TEST(PowerCut, TrialSurvivesACutAtEveryWriteProtectedLevel) {
+  trial_survives_every_cut(AppLevel::kProtected, "protected trial + confirm");
 }
 
 TEST(PowerCut, AntiRollbackRaise) {

@@ -49,7 +49,9 @@ TEST_P(SlotVerifierTest, SelectsTriesAndRollsBackLikeTheBootDecision) {
   ASSERT_TRUE(trial.is_ok()) << trial.status().reason();
   EXPECT_EQ(trial->outcome, BootOutcome::kTrial);
   EXPECT_EQ(trial->slot, 1u);
-  // Not confirmed before the next power-on: back to the previous app.
+  // Not confirmed within its trial boots (each power-on without a report uses one): back to the previous app.
+  for (uint32_t boot = 2; boot <= kDefaultTrialBoots; ++boot)
+    ASSERT_EQ(verifier_.select(slots(), d_.policy(level()))->outcome, BootOutcome::kTrial);
   const Result<BootDecision> back = verifier_.select(slots(), d_.policy(level()));
   ASSERT_TRUE(back.is_ok()) << back.status().reason();
   EXPECT_EQ(back->outcome, BootOutcome::kRolledBack);

@@ -314,3 +314,95 @@ TEST(SupervisorWatchdog, MissedFeedsCountTowardTheCrashLoop) {
 
 }  // namespace
 }  // namespace privota
+
+namespace privota {
+namespace {
+
+SupervisorEvent booted_after(uint32_t failed_boots) {
+  SupervisorEvent e;
+  e.kind = SupervisorEventKind::kBooted;
+  e.slot = 1;
+  e.failed_boots = failed_boots;
+  return e;
+}
+
+TEST(SupervisorBootBudget, BelowTheBudgetTheAppStarts) {
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  EXPECT_EQ(s.on(booted_after(4)).kind, SupervisorActionKind::kLaunch);
+  EXPECT_FALSE(s.safe_state());
+}
+
+TEST(SupervisorBootBudget, AtTheBudgetTheDeviceStaysUpInTheSafeState) {
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  const SupervisorAction a = s.on(booted_after(5));
+  EXPECT_EQ(a.kind, SupervisorActionKind::kSafeState);
+  EXPECT_EQ(a.reason, SupervisorReason::kBootBudget);
+  EXPECT_EQ(a.count, 5u);
+  EXPECT_EQ(a.limit, 5u);
+  EXPECT_TRUE(s.safe_state());
+  EXPECT_TRUE(s.finished());  // no job runs: nothing else happens this boot, and no reboot
+}
+
+TEST(SupervisorBootBudget, AnOwnersJobStillRunsAndRebootsIntoItsImage) {
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  EXPECT_EQ(s.on({SupervisorEventKind::kJobStarted}).kind, SupervisorActionKind::kNone);
+  EXPECT_EQ(s.on(booted_after(7)).kind, SupervisorActionKind::kSafeState);
+  EXPECT_FALSE(s.finished());
+  SupervisorEvent activated;
+  activated.kind = SupervisorEventKind::kJobActivated;
+  const SupervisorAction a = s.on(activated);
+  EXPECT_EQ(a.kind, SupervisorActionKind::kReboot);
+  EXPECT_EQ(a.failure, BootFailure::kNone);  // not the user app's failure
+}
+
+TEST(SupervisorBootBudget, AJobThatEndsInTheSafeStateHalts) {
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  (void)s.on({SupervisorEventKind::kJobStarted});
+  (void)s.on(booted_after(5));
+  const SupervisorAction a = s.on({SupervisorEventKind::kJobEnded});
+  EXPECT_EQ(a.kind, SupervisorActionKind::kHalt);
+  EXPECT_EQ(a.reason, SupervisorReason::kBootBudget);
+}
+
+TEST(SupervisorBootBudget, ANewProtectedAppOnTrialGivesTheUserAppOneMoreStart) {
+  // The owner's protected update must not be rolled back for want of a user app to start: its start is
+  // what confirms it, and the old protected app may have been what made the user app fail.
+  Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+  SupervisorEvent booted = booted_after(9);
+  booted.protected_trial = true;
+  const SupervisorAction a = s.on(booted);
+  EXPECT_EQ(a.kind, SupervisorActionKind::kLaunch);
+  EXPECT_FALSE(s.safe_state());
+}
+
+TEST(SupervisorBootBudget, ABudgetOfZeroNeverStopsTheApp) {
+  Supervisor s(SupervisorLimits{1000, 2, 300, 0});
+  EXPECT_EQ(s.on(booted_after(200)).kind, SupervisorActionKind::kLaunch);
+}
+
+TEST(SupervisorBootBudget, RebootsCausedByTheUserAppSayWhyForTheCount) {
+  {
+    Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+    (void)s.on(booted_after(0));
+    EXPECT_EQ(s.on({SupervisorEventKind::kInvalidAndRebootAsked}).failure, BootFailure::kMarkedInvalid);
+  }
+  {
+    Supervisor s(SupervisorLimits{1000, 0, 300, 5});
+    (void)s.on(booted_after(0));
+    (void)s.on({SupervisorEventKind::kUserStarted});
+    const SupervisorAction a = s.on({SupervisorEventKind::kCrashed});
+    EXPECT_EQ(a.kind, SupervisorActionKind::kReboot);
+    EXPECT_EQ(a.failure, BootFailure::kCrashLoop);
+  }
+  {
+    Supervisor s(SupervisorLimits{1000, 2, 300, 5});
+    SupervisorEvent trial = booted_after(0);
+    trial.trial = true;
+    (void)s.on(trial);
+    (void)s.on({SupervisorEventKind::kUserStarted});
+    EXPECT_EQ(s.on({SupervisorEventKind::kCrashed}).failure, BootFailure::kTrialFailed);
+  }
+}
+
+}  // namespace
+}  // namespace privota

@@ -4,6 +4,7 @@
 
 #include "device_fixture.h"
 #include "privota/host/timed_flash.h"
+#include "privota/ota_service.h"
 
 namespace privota {
 namespace {
@@ -45,7 +46,15 @@ TEST_P(UpdateEngine, RollsBackWhenTheTrialDoesNotConfirm) {
   d.install(level(), 0, v1());
   ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
   expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
-  // No mark_app_valid(): the trial app crashed or hung; the next boot goes back.
+  // No mark_app_valid() and no report at all (a power cut, a reset): each boot uses one of the trial's
+  // kDefaultTrialBoots boots; the one after the last goes back.
+  for (uint32_t trial_boot = 2; trial_boot <= kDefaultTrialBoots; ++trial_boot) {
+    const Result<BootDecision> again = d.boot(level());
+    ASSERT_TRUE(again.is_ok()) << again.status().reason();
+    EXPECT_EQ(again->outcome, BootOutcome::kTrial);
+    EXPECT_EQ(again->trial_boot, trial_boot);
+    EXPECT_EQ(d.view(level()).trial_marks_used(), trial_boot - 1);
+  }
   const Result<BootDecision> boot = d.boot(level());
   ASSERT_TRUE(boot.is_ok());
   EXPECT_EQ(boot->outcome, BootOutcome::kRolledBack);
@@ -64,6 +73,112 @@ TEST_P(UpdateEngine, RollsBackWhenTheTrialMarksItselfInvalid) {
   ASSERT_TRUE(mark_app_invalid(d.slots(level()), 1).is_ok());
   expect_boot(d, BootOutcome::kRolledBack, 0, "1.0.0");
   EXPECT_EQ(mark_app_valid(d.slots(level()), 0, 1).code(), Code::kOk);
+}
+
+TEST_P(UpdateEngine, ATrialThatConfirmsOnItsSecondBootIsKept) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");  // the first trial boot lost power
+  ASSERT_TRUE(mark_app_valid(d.slots(level()), 1, 2).is_ok());
+  EXPECT_EQ(d.view(level()).trial_marks_used(), 0u);  // a selection write starts with fresh marks
+  expect_boot(d, BootOutcome::kNormal, 1, "2.0.0");
+}
+
+// A valid app that confirms on every boot and then crashes must still use up the boot budget: only a
+// confirmed trial (or a new image) ends a failure streak.
+TEST_P(UpdateEngine, AValidAppConfirmingAgainDoesNotEndAFailureStreak) {
+  Device d;
+  d.install(level(), 0, v1());
+  AppSlots& slots = d.slots(level());
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 0, BootFailure::kCrashLoop).is_ok());
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 0, BootFailure::kCrashLoop).is_ok());
+  ASSERT_TRUE(mark_app_valid(slots, 0, 1).is_ok());
+  EXPECT_EQ(d.view(level()).failed_boots(), 2u);
+  // A trial that confirms ends it.
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  ASSERT_TRUE(add_failed_boot(slots.select, 2, 1, BootFailure::kTrialFailed).is_ok());
+  ASSERT_TRUE(mark_app_valid(slots, 1, 2).is_ok());
+  EXPECT_EQ(d.view(level()).failed_boots(), 0u);
+}
+
+// The running app confirming itself after a job selected a new image (the job's write came first) must not
+// select the running app again: the next boot tries the new one.
+TEST_P(UpdateEngine, AConfirmationAfterAJobSelectedANewImageWritesNothing) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  const uint32_t seq = d.view(level()).entries[d.view(level()).active].ota_seq;
+  ASSERT_TRUE(mark_app_valid(d.slots(level()), 0, 1).is_ok());
+  EXPECT_EQ(d.view(level()).entries[d.view(level()).active].ota_seq, seq);
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+}
+
+TEST_P(UpdateEngine, ATrialBudgetOfOneRollsBackAtTheFirstUnreportedBoot) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  BootContext c = d.context(level());
+  c.trial_boots = 1;
+  ASSERT_EQ(select_boot_slot(c)->outcome, BootOutcome::kTrial);
+  EXPECT_EQ(select_boot_slot(c)->outcome, BootOutcome::kRolledBack);
+}
+
+TEST_P(UpdateEngine, AnImageMarkedInvalidStaysRefusedAcrossSelectionWrites) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  ASSERT_TRUE(mark_app_invalid(d.slots(level()), 1).is_ok());
+  expect_boot(d, BootOutcome::kRolledBack, 0, "1.0.0");
+  // Any number of later selection writes (journal rotations, confirmations) carry the refusal forward.
+  for (int i = 0; i < 5; ++i)
+    ASSERT_TRUE(write_ota_selection(d.slots(level()).select, 2, 0, OtaState::kValid).is_ok());
+  ASSERT_TRUE(mark_app_valid(d.slots(level()), 0, 1).is_ok());
+  AppDescriptor refused;
+  ASSERT_TRUE(refused_image(d.view(level()), refused));
+  EXPECT_STREQ(refused.version, "2.0.0");
+  const Result<SignedImage> bad = d.verify(level(), 1);
+  ASSERT_TRUE(bad.is_ok());
+  EXPECT_EQ(memcmp(refused.app_elf_sha256, bad->info.desc.app_elf_sha256, kRejectedDigestSize), 0);
+}
+
+TEST_P(UpdateEngine, ATrialThatOnlyRanOutOfBootsIsNotRefused) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  for (uint32_t i = 0; i < kDefaultTrialBoots; ++i)
+    ASSERT_EQ(d.boot(level())->outcome, BootOutcome::kTrial);
+  expect_boot(d, BootOutcome::kRolledBack, 0, "1.0.0");
+  AppDescriptor refused;
+  EXPECT_FALSE(refused_image(d.view(level()), refused));
+}
+
+TEST_P(UpdateEngine, ASlotGivenUpOnIsNotBootedAgain) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  ASSERT_TRUE(mark_app_invalid(d.slots(level()), 1).is_ok());
+  expect_boot(d, BootOutcome::kRolledBack, 0, "1.0.0");
+  // The old app gives up on itself too: before, the device went back to the app that had just failed.
+  ASSERT_TRUE(mark_app_invalid(d.slots(level()), 0).is_ok());
+  EXPECT_EQ(d.boot(level()).status().code(), Code::kNotFound);
+}
+
+TEST_P(UpdateEngine, ANewImageMakesARejectedSlotBootableAgain) {
+  Device d;
+  d.install(level(), 0, v1());
+  ASSERT_TRUE(d.update(level(), 0, v2()).is_ok());
+  expect_boot(d, BootOutcome::kTrial, 1, "2.0.0");
+  ASSERT_TRUE(mark_app_invalid(d.slots(level()), 1).is_ok());
+  expect_boot(d, BootOutcome::kRolledBack, 0, "1.0.0");
+  EXPECT_NE(d.view(level()).budget().rejected_slots & 2u, 0u);
+  ASSERT_TRUE(d.update(level(), 0, signed_image(level(), "3.0.0", 3)).is_ok());
+  EXPECT_EQ(d.view(level()).budget().rejected_slots & 2u, 0u);
+  expect_boot(d, BootOutcome::kTrial, 1, "3.0.0");
 }
 
 TEST_P(UpdateEngine, MarkValidTwiceWritesOnce) {

@@ -268,22 +268,14 @@ TEST_F(DeviceOtaPowerCut, AfterACutAnywhereInTheUpdateTheDeviceStillBoots) {
     EXPECT_TRUE(booted == "1.0.0" || booted == "2.0.0") << after.output;
     EXPECT_FALSE(after.first("user_started", 1).is_null()) << after.output;
     const json selected = after.first("user_selected", 1);
-    if (selected["outcome"] == "rolled_back") {
-      // Cut before the new app on trial had confirmed itself: the next boot counts that trial as failed
-      // (as ESP-IDF's bootloader does with PENDING_VERIFY) and rolls back. An interrupted trial is not the
-      // image's fault, so when 1.0.0 asks for it again it is installed and, this time, confirmed.
-      ++rolled_back;
-      EXPECT_GE(cut, writes_at(reference, "user_selected", 2))
-          << "rolled back before any trial: " << after.output;
-      EXPECT_EQ(selected["rejected_reason"], "trial app did not confirm itself before reboot") << selected;
-      EXPECT_FALSE(after.first("ota_done", 1).is_null()) << "installed again: " << after.output;
-      EXPECT_EQ(device_.running("user"), "2.0.0 valid") << after.output;
-    } else {
-      EXPECT_EQ(device_.running("user"), "2.0.0 valid") << after.output;
-    }
+    // A cut during the trial of 2.0.0 (or its confirm write) costs at most one more trial boot, never the
+    // image (issue 12 item 16): the reboot boots 2.0.0 on trial again and it confirms.
+    if (selected["outcome"] == "rolled_back") ++rolled_back;
+    EXPECT_NE(selected["outcome"], "rolled_back") << after.output;
+    EXPECT_EQ(device_.running("user"), "2.0.0 valid") << after.output;
   }
-  std::printf("[ figures  ] %zu cuts in writes %u..%u; %zu during the trial of 2.0.0 (rolled back)\n",
-              cuts.size(), first, last, rolled_back);
+  std::printf("[ figures  ] %zu cuts in writes %u..%u; %zu rolled back (expected 0)\n", cuts.size(), first,
+              last, rolled_back);
 }
 
 // The file changed on the server between the cut and the resume: If-Range no longer matches nginx's ETag,

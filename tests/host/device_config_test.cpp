@@ -89,6 +89,18 @@ TEST_F(DeviceConfigTest, ReadsTheLowSpeedLimitAndTheJobDeadline) {
             std::string::npos);
 }
 
+TEST_F(DeviceConfigTest, ReadsTheBootBudget) {
+  const std::string head = R"({"secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem")";
+  EXPECT_EQ(DeviceConfig::parse(head + "}}", dir_.path()).user_app.boot_budget, 5u);
+  const DeviceConfig c = DeviceConfig::parse(head + R"(, "boot_budget": 2}})", dir_.path());
+  EXPECT_EQ(c.user_app.boot_budget, 2u);
+  EXPECT_EQ(DeviceConfig::parse(c.to_json(), "/nonexistent").user_app.boot_budget, 2u);
+  EXPECT_EQ(DeviceConfig::parse(head + R"(, "boot_budget": 0}})", dir_.path()).user_app.boot_budget, 0u);
+  // uotadata keeps the count in one byte: a budget it can never reach would be no budget at all.
+  EXPECT_NE(refusal(head + R"(, "boot_budget": 256}})").find("boot_budget above 255"), std::string::npos);
+  EXPECT_NE(refusal(head + R"(, "boot_budget": -1}})").find("user_app.boot_budget"), std::string::npos);
+}
+
 TEST_F(DeviceConfigTest, ResolvedFormReadsBackTheSame) {
   DeviceConfig c =
       DeviceConfig::parse(config(R"(, "ota": {"allowed_hosts": ["*.example.com"]})"), dir_.path());

@@ -14,6 +14,7 @@
 #include <sys/ptrace.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -126,6 +127,22 @@ int run(const std::string& action, const char* arg) {
   if (action == "access") return outcome(access(arg, F_OK));
   if (action == "faccessat2") return outcome(syscall(SYS_faccessat2, AT_FDCWD, arg, F_OK, 0));
   if (action == "open-path") return outcome(open(arg, O_PATH | O_CLOEXEC));
+  if (action == "stat") {
+    struct stat info {};
+    return outcome(stat(arg, &info));
+  }
+  // AT_EMPTY_PATH, as glibc's fstat passes it: with a non-empty path the kernel looks the path up anyway.
+  if (action == "stat-empty-path-flag") {
+    struct stat info {};
+    return outcome(fstatat(AT_FDCWD, arg, &info, AT_EMPTY_PATH));
+  }
+  // Whether a host path exists, from the error of an open that landlock refuses: EACCES means it does.
+  if (action == "open-errno") {
+    const int fd = open(arg, O_RDONLY | O_CLOEXEC);
+    if (fd >= 0) return kWorked;
+    tell(errno == ENOENT ? "ENOENT" : errno == EACCES ? "EACCES" : "other");
+    return kRefused;
+  }
   if (action == "prlimit-parent") {
     rlimit limit{};
     return outcome(prlimit(getppid(), RLIMIT_NOFILE, nullptr, &limit));

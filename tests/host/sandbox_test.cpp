@@ -73,8 +73,9 @@ std::string describe(const ProbeRun& run) {
 
 TEST(Sandbox, TheAppHasNoCapabilitiesEvenWhenLaunchedByRoot) {
   SandboxPolicy policy;
-  policy.landlock = false;  // both would refuse reading /proc/self/status
+  policy.landlock = false;  // all three would refuse reading /proc/self/status
   policy.seccomp = false;
+  policy.private_root = false;  // (it has no /proc)
   const ProbeRun run = run_probe({"caps"}, policy);
   ASSERT_TRUE(run.status.exited(0)) << describe(run);
   for (const char* set :
@@ -171,8 +172,43 @@ INSTANTIATE_TEST_SUITE_P(
         Forbidden{"Faccessat2AKeyFile", {"faccessat2", "/etc/passwd"}},
         Forbidden{"OpenPathAKeyFile", {"open-path", "/etc/passwd"}},
         Forbidden{"OpenPathALibrary", {"open-path", "/etc/ld.so.cache"}},
-        Forbidden{"PrlimitOfTheParent", {"prlimit-parent"}}),
+        Forbidden{"PrlimitOfTheParent", {"prlimit-parent"}},
+        Forbidden{"StatAKeyFile", {"stat", "/etc/passwd"}},
+        Forbidden{"StatTheProbesOwnFile", {"stat", PRIVOTA_SANDBOX_PROBE}},
+        Forbidden{"StatWithTheEmptyPathFlag", {"stat-empty-path-flag", "/etc/passwd"}},
+        Forbidden{"StatTheProc", {"stat", "/proc/self"}}),
     [](const testing::TestParamInfo<Forbidden>& info) { return std::string(info.param.name); });
+
+// A path probe learns nothing: in the private root a host file and a file that does not exist look the same
+// (before, stat gave any file's size and mode, and an open refused by landlock said EACCES for a file that
+// exists and ENOENT for one that does not).
+TEST(Sandbox, AHostFileAndAMissingFileLookTheSame) {
+  test::TempDir dir;
+  const std::string key = (dir / "owner.pem").string();
+  test::write_text(dir / "owner.pem", "-----BEGIN PRIVATE KEY-----\n");
+  const ProbeRun existing = run_probe({"open-errno", key});
+  const ProbeRun missing = run_probe({"open-errno", (dir / "none.pem").string()});
+  EXPECT_TRUE(existing.status.exited(kRefused)) << describe(existing);
+  EXPECT_EQ(existing.said, "ENOENT") << describe(existing);
+  EXPECT_EQ(missing.said, "ENOENT") << describe(missing);
+  EXPECT_TRUE(refused(run_probe({"stat", key})));
+}
+
+// The private root holds the libraries: the loader found them (every probe run starts), and so can the app.
+TEST(Sandbox, TheLibrariesAreStillThere) {
+  const ProbeRun run = run_probe({"stat", "/etc/ld.so.cache"});
+  EXPECT_TRUE(run.status.exited(0)) << describe(run);
+}
+
+// Without the private root (a kernel without namespaces, allowed degraded) the same probe saw the file.
+TEST(Sandbox, WithoutThePrivateRootStatSeesHostFiles) {
+  test::TempDir dir;
+  test::write_text(dir / "owner.pem", "x");
+  SandboxPolicy policy;
+  policy.private_root = false;
+  const ProbeRun run = run_probe({"stat", (dir / "owner.pem").string()}, policy);
+  EXPECT_TRUE(run.status.exited(0)) << "the leak this closes: " << describe(run);
+}
 
 // Landlock alone (no seccomp) grants EXECUTE on the ELF interpreter only: libraries are read and mapped,
 // never executed.

@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include "budget_report.h"
 #include "image_report.h"
 #include "partition_report.h"
 #include "privota/flash_region.h"
@@ -83,6 +84,7 @@ std::string select_text(const char* title, const SelectReport& select) {
     out += "  selects: nothing (no valid entry; the first slot boots)\n";
   }
   out += fmt::format("  anti-rollback floor: secure_version {}\n", select.view.secure_version_floor());
+  out += budget_text(select.view, select.slot_names, select.partition.subtype == data_subtype::kUserOta);
   return out;
 }
 
@@ -97,7 +99,9 @@ nlohmann::json select_json(const SelectReport& select) {
           {"active_entry", select.view.active},
           {"secure_version_floor", select.view.secure_version_floor()},
           {"selects",
-           slot >= 0 ? nlohmann::json(select.slot_names[static_cast<size_t>(slot)]) : nlohmann::json()}};
+           slot >= 0 ? nlohmann::json(select.slot_names[static_cast<size_t>(slot)]) : nlohmann::json()},
+          {"budget",
+           budget_json(select.view, select.slot_names, select.partition.subtype == data_subtype::kUserOta)}};
 }
 
 }  // namespace

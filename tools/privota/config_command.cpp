@@ -24,7 +24,7 @@ struct ConfigOptions {
   std::vector<std::string> keys, key_digests, hosts;
   std::vector<uint32_t> ports;
   bool no_secure_boot = false, allow_http = false, force = false, allow_degraded_sandbox = false;
-  uint32_t confirm_timeout_ms = 10000, crash_loop_limit = 3, max_url_length = 256;
+  uint32_t confirm_timeout_ms = 10000, crash_loop_limit = 3, boot_budget = 5, max_url_length = 256;
   uint32_t connect_timeout_ms = 5000, stall_timeout_ms = 10000, max_attempts = 4;
   uint32_t low_speed_bytes = 4096, low_speed_window_ms = 30000, job_deadline_ms = 30 * 60 * 1000;
 };
@@ -69,6 +69,7 @@ void write_config(const ConfigOptions& o) {
        {{"ca_cert", relative_to_output(ca.string(), o.out)},
         {"confirm_timeout_ms", o.confirm_timeout_ms},
         {"crash_loop_limit", o.crash_loop_limit},
+        {"boot_budget", o.boot_budget},
         {"sandbox", {{"allow_degraded", o.allow_degraded_sandbox}}}}},
       {"ota", ota},
   };
@@ -112,6 +113,10 @@ void add_config_commands(CLI::App& app) {
   cmd->add_option("--confirm-timeout-ms", o->confirm_timeout_ms, "a trial user app must confirm within this")
       ->capture_default_str();
   cmd->add_option("--crash-loop-limit", o->crash_loop_limit, "restarts of a crashing valid user app per boot")
+      ->capture_default_str();
+  cmd->add_option("--boot-budget", o->boot_budget,
+                  "reboots in a row caused by the user app before the device stays in the safe state "
+                  "(user app not started); 0: never")
       ->capture_default_str();
   cmd->add_flag("--allow-degraded-sandbox", o->allow_degraded_sandbox,
                 "start the user app even on a kernel that lacks part of the sandbox (landlock ABI < 6); "

@@ -38,6 +38,8 @@ const char* supervisor_reason_name(SupervisorReason reason) {
       return "trial_watchdog";
     case SupervisorReason::kWatchdog:
       return "watchdog";
+    case SupervisorReason::kBootBudget:
+      return "boot_budget";
   }
   return "unknown";
 }
@@ -99,6 +101,23 @@ SupervisorAction Supervisor::booted(const SupervisorEvent& event) {
   have_app_ = !event.no_user_app;
   slot_ = event.slot;
   trial_ = have_app_ && event.trial;
+  // A protected app on trial is new: the failures so far may have been its predecessor's doing, and only
+  // starting the user app lets it confirm itself. It gives the user app one more start.
+  if (have_app_ && limits_.boot_budget != 0 && event.failed_boots >= limits_.boot_budget &&
+      !event.protected_trial) {
+    // No user app can be trusted: rebooting again would only repeat the failure (and write flash).
+    have_app_ = false;
+    trial_ = false;
+    safe_state_ = true;
+    phase_ = job_running_ ? Phase::kEnded : Phase::kDone;
+    SupervisorAction action;
+    action.kind = SupervisorActionKind::kSafeState;
+    action.reason = SupervisorReason::kBootBudget;
+    action.slot = slot_;
+    action.count = event.failed_boots;
+    action.limit = limits_.boot_budget;
+    return action;
+  }
   if (!have_app_) {
     phase_ = Phase::kEnded;
     return app_ended();
@@ -132,6 +151,7 @@ SupervisorAction Supervisor::app_failed(SupervisorReason trial_reason, bool rest
 SupervisorAction Supervisor::app_ended() {
   if (job_activated_) return act(SupervisorActionKind::kReboot, SupervisorReason::kJobActivatedNoApp);
   if (job_running_ || limits_.stay_up) return {};
+  if (safe_state_) return act(SupervisorActionKind::kHalt, SupervisorReason::kBootBudget);
   return act(SupervisorActionKind::kHalt,
              have_app_ ? SupervisorReason::kAppEnded : SupervisorReason::kNoUserApp);
 }
@@ -167,6 +187,13 @@ SupervisorAction Supervisor::act(SupervisorActionKind kind, SupervisorReason rea
   action.slot = slot_;
   action.limit = limits_.crash_loop_limit;
   action.count = restarts_;
+  if (kind == SupervisorActionKind::kMarkInvalidAndReboot) {
+    action.failure =
+        reason == SupervisorReason::kAppGaveUp ? BootFailure::kMarkedInvalid : BootFailure::kTrialFailed;
+  }
+  if (kind == SupervisorActionKind::kReboot && reason == SupervisorReason::kCrashLoop) {
+    action.failure = BootFailure::kCrashLoop;
+  }
   if (kind == SupervisorActionKind::kHalt || kind == SupervisorActionKind::kReboot ||
       kind == SupervisorActionKind::kMarkInvalidAndReboot) {
     phase_ = Phase::kDone;

@@ -29,4 +29,12 @@ Status FlashRegion::erase(uint32_t addr, uint32_t len) {
   return flash_->erase(offset_ + addr, len);
 }
 
+void FlashRegion::acquire() {
+  if (valid()) flash_->acquire();
+}
+
+void FlashRegion::release() {
+  if (valid()) flash_->release();
+}
+
 }  // namespace privota

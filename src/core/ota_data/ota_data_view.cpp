@@ -68,7 +68,74 @@ uint32_t OtaDataView::secure_version_floor() const {
   return floor;
 }
 
+BudgetRecord OtaDataView::budget() const {
+  return active < 0 ? BudgetRecord() : budgets[active];
+}
+
+uint32_t OtaDataView::trial_marks_used() const {
+  return active < 0 ? 0 : trial_marks[active];
+}
+
+uint32_t OtaDataView::failed_boots() const {
+  return active < 0 ? 0 : static_cast<uint32_t>(budgets[active].failed_boots) + failed_marks[active];
+}
+
+BootFailure OtaDataView::last_failure() const {
+  if (active < 0) return BootFailure::kNone;
+  return failed_marks[active] > 0 ? last_mark[active] : budgets[active].last_failure;
+}
+
+const char* boot_failure_name(BootFailure failure) {
+  switch (failure) {
+    case BootFailure::kNone:
+      return "none";
+    case BootFailure::kTrialFailed:
+      return "trial_failed";
+    case BootFailure::kMarkedInvalid:
+      return "marked_invalid";
+    case BootFailure::kCrashLoop:
+      return "crash_loop";
+    case BootFailure::kUnknown:
+      return "unknown";
+  }
+  return "unknown";
+}
+
 namespace {
+
+BudgetRecord decode_budget_record(const uint8_t (&r)[kBudgetRecordSize]) {
+  BudgetRecord record;
+  if (load_le32(r) != kBudgetRecordMagic) return record;
+  if (crc32_le(UINT32_MAX, ConstByteSpan(r, kBudgetRecordSize - 4)) != load_le32(r + kBudgetRecordSize - 4)) {
+    return record;
+  }
+  record.failed_boots = r[4];
+  record.rejected_slots = r[5];
+  record.last_failure = static_cast<BootFailure>(r[6]);
+  record.have_rejected_image = r[7] == 1;
+  if (record.have_rejected_image) {
+    memcpy(record.rejected_version, r + 8, kRejectedVersionSize);
+    memcpy(record.rejected_elf_sha256, r + 8 + kRejectedVersionSize, kRejectedDigestSize);
+  }
+  return record;
+}
+
+// Marks are used from the first byte on; the count is the number of leading bytes other than 0xFF.
+uint8_t count_marks(const uint8_t* marks, uint32_t n) {
+  uint8_t used = 0;
+  while (used < n && marks[used] != 0xFF)
+    ++used;
+  return used;
+}
+
+// Known values stand; a byte whose program was cut reads as some other value: kUnknown.
+BootFailure mark_value(uint8_t byte) {
+  if (byte >= static_cast<uint8_t>(BootFailure::kTrialFailed) &&
+      byte <= static_cast<uint8_t>(BootFailure::kCrashLoop)) {
+    return static_cast<BootFailure>(byte);
+  }
+  return BootFailure::kUnknown;
+}
 
 // 0 when the record is absent or damaged: a sector written by other tools has none.
 uint32_t decode_floor_record(const uint8_t (&record)[12]) {
@@ -92,6 +159,17 @@ Result<OtaDataView> read_ota_data(Flash& region) {
     PRIVOTA_TRY(region.read(static_cast<uint32_t>(i * Flash::kSectorSize) + kFloorRecordOffset,
                             ByteSpan(floor_record, sizeof floor_record)));
     view.floors[i] = decode_floor_record(floor_record);
+    const uint32_t base = static_cast<uint32_t>(i * Flash::kSectorSize);
+    uint8_t budget[kBudgetRecordSize];
+    PRIVOTA_TRY(region.read(base + kBudgetRecordOffset, ByteSpan(budget, sizeof budget)));
+    view.budgets[i] = decode_budget_record(budget);
+    uint8_t marks[kTrialMarks + kFailedMarks];
+    static_assert(kFailedMarksOffset == kTrialMarksOffset + kTrialMarks, "the mark rows are adjacent");
+    PRIVOTA_TRY(region.read(base + kTrialMarksOffset, ByteSpan(marks, sizeof marks)));
+    view.trial_marks[i] = count_marks(marks, kTrialMarks);
+    view.failed_marks[i] = count_marks(marks + kTrialMarks, kFailedMarks);
+    if (view.failed_marks[i] > 0)
+      view.last_mark[i] = mark_value(marks[kTrialMarks + view.failed_marks[i] - 1]);
     if (!view.entries[i].valid()) continue;
     if (view.active < 0 || view.entries[i].ota_seq > view.entries[view.active].ota_seq) {
       view.active = static_cast<int>(i);

@@ -4,6 +4,7 @@
 
 #include "privota/app_version.h"
 #include "privota/byte_order.h"
+#include "privota/ota_data.h"
 
 namespace privota {
 
@@ -43,7 +44,7 @@ Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const 
   // Installing again the image whose trial just failed would fail the same way, for ever (ESP-IDF's
   // esp_ota_get_last_invalid_partition() advice): a fixed build has another ELF hash, or a new version.
   if (rejected != nullptr && strcmp(head.version, rejected->version) == 0 &&
-      memcmp(head.app_elf_sha256, rejected->app_elf_sha256, sizeof head.app_elf_sha256) == 0)
+      memcmp(head.app_elf_sha256, rejected->app_elf_sha256, kRejectedDigestSize) == 0)
     return Status::error(Code::kRollback, "this image failed its trial on this device and was rolled back");
   return Status::ok();
 }

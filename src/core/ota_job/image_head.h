@@ -25,7 +25,8 @@ struct ImageHead {
 Result<ImageHead> parse_image_head(ConstByteSpan bytes);
 
 // kWrongChip, kRollback or kNotNewer (app_version.h), checked in that order; then kRollback again for the
-// very image (same version and ELF hash) that `rejected` describes. `running` and `rejected` may be nullptr.
+// very image (same version and ELF SHA-256 prefix of kRejectedDigestSize bytes, all the device keeps) that
+// `rejected` describes. `running` and `rejected` may be nullptr.
 Status check_image_head(const ImageHead& head, const TrustPolicy& policy, const AppDescriptor* running,
                         const AppDescriptor* rejected);
 

@@ -170,6 +170,8 @@ Result<uint8_t> open_journal(AppSlots& slots, uint32_t running_slot, const Journ
   if (running_slot >= slots.slot_count)
     return Status::error(Code::kInvalidArgument, "running slot is not one of the level's slots",
                          running_slot);
+  // The scan decides where the record goes: no selection write in between (ota_data.h).
+  const ExclusiveFlash hold(slots.select);
   PRIVOTA_ASSIGN_OR_RETURN(SectorScan scan, scan_active_sector(slots));
   if (scan.sector < 0 || scan.next >= kJournalRecords) {
     PRIVOTA_TRY(rotate_selection(slots, running_slot));
@@ -198,6 +200,7 @@ Result<uint8_t> open_journal(AppSlots& slots, uint32_t running_slot, const Journ
 Status commit_journal_sectors(AppSlots& slots, uint8_t index, uint32_t sectors) {
   if (sectors > kJournalMaxSectors)
     return Status::error(Code::kLimitExceeded, "more sectors than the journal bitmap holds", sectors);
+  const ExclusiveFlash hold(slots.select);
   PRIVOTA_ASSIGN_OR_RETURN(const uint32_t at, live_record_offset(slots, index));
   PRIVOTA_ASSIGN_OR_RETURN(uint32_t committed, read_committed(slots.select, at));
   for (; committed < sectors; ++committed) {
@@ -210,6 +213,7 @@ Status commit_journal_sectors(AppSlots& slots, uint8_t index, uint32_t sectors) 
 }
 
 Status close_journal(AppSlots& slots, uint8_t index) {
+  const ExclusiveFlash hold(slots.select);
   PRIVOTA_ASSIGN_OR_RETURN(const uint32_t at, live_record_offset(slots, index));
   const uint8_t closed[4] = {0, 0, 0, 0};
   return slots.select.program(at + kClosedOffset, ConstByteSpan(closed, sizeof closed));

@@ -116,18 +116,24 @@ void parse_secure_boot(const json& j, SecureBootConfig& out) {
 
 void parse_user_app(const json& j, const std::filesystem::path& base, UserAppConfig& out) {
   only_keys(j, "user_app",
-            {"ca_cert", "ca_cert_pem", "confirm_timeout_ms", "crash_loop_limit", "memory_mib", "cpu_seconds",
-             "args", "sandbox"});
+            {"ca_cert", "ca_cert_pem", "confirm_timeout_ms", "crash_loop_limit", "boot_budget", "memory_mib",
+             "cpu_seconds", "args", "sandbox"});
   out.ca_pem = pem(j, "ca_cert", base, "user_app");
   if (out.ca_pem.empty()) throw ConfigError("user_app.ca_cert is missing: user apps could not be verified");
   take_u32(j, "confirm_timeout_ms", out.confirm_timeout_ms, "user_app");
   take_u32(j, "crash_loop_limit", out.crash_loop_limit, "user_app");
+  take_u32(j, "boot_budget", out.boot_budget, "user_app");
   take_u32(j, "memory_mib", out.memory_mib, "user_app");
   take_u32(j, "cpu_seconds", out.cpu_seconds, "user_app");
   take(j, "args", out.args, "user_app");
   if (j.contains("sandbox")) {
     only_keys(j["sandbox"], "user_app.sandbox", {"allow_degraded"});
     take(j["sandbox"], "allow_degraded", out.sandbox_allow_degraded, "user_app.sandbox");
+  }
+  if (out.boot_budget > 255) {
+    throw ConfigError(
+        "user_app.boot_budget above 255: uotadata counts failed boots up to 255 (0 turns the "
+        "budget off)");
   }
   if (out.memory_mib < 16) throw ConfigError("user_app.memory_mib below 16 would not even load a program");
 }
@@ -198,6 +204,7 @@ std::string DeviceConfig::to_json() const {
        {{"ca_cert_pem", user_app.ca_pem},
         {"confirm_timeout_ms", user_app.confirm_timeout_ms},
         {"crash_loop_limit", user_app.crash_loop_limit},
+        {"boot_budget", user_app.boot_budget},
         {"memory_mib", user_app.memory_mib},
         {"cpu_seconds", user_app.cpu_seconds},
         {"args", user_app.args},

@@ -8,16 +8,20 @@
 #include <linux/landlock.h>
 #include <linux/seccomp.h>
 #include <poll.h>
+#include <sched.h>
 #include <seccomp.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <initializer_list>
+#include <string>
 #include <vector>
 
 namespace privota::host {
@@ -69,6 +73,89 @@ Status apply_rlimits(const SandboxPolicy& policy) {
   PRIVOTA_TRY(set_limit(RLIMIT_FSIZE, 0));
   PRIVOTA_TRY(set_limit(RLIMIT_CORE, 0));
   PRIVOTA_TRY(set_limit(RLIMIT_MEMLOCK, 0));
+  return Status::ok();
+}
+
+// --- the private root
+
+// Where the new root is built. Any directory every Linux has: the tmpfs mounted on it exists only in the
+// child's own mount namespace, and after chroot nothing outside it can be named.
+constexpr const char* kRootBuildDir = "/tmp";
+
+Status write_proc_file(const char* path, const std::string& text) {
+  Fd fd(open(path, O_WRONLY | O_CLOEXEC));
+  if (fd.get() < 0 || write(fd.get(), text.data(), text.size()) != static_cast<ssize_t>(text.size()))
+    return Status::error(Code::kIoError, "writing the user namespace's id map failed", errno);
+  return Status::ok();
+}
+
+// A mount namespace of our own: directly with CAP_SYS_ADMIN (a root sim), else inside a new user namespace
+// that maps our ids to themselves (so nothing changes outside; the capabilities it grants end at exec).
+Status enter_mount_namespace() {
+  if (unshare(CLONE_NEWNS) == 0) return Status::ok();
+  const uid_t uid = getuid();
+  const gid_t gid = getgid();
+  if (unshare(CLONE_NEWUSER | CLONE_NEWNS) != 0)
+    return Status::error(Code::kUnsupported, "no mount namespace for the private root (unshare)", errno);
+  PRIVOTA_TRY(write_proc_file("/proc/self/setgroups", "deny"));
+  PRIVOTA_TRY(write_proc_file("/proc/self/uid_map", std::to_string(uid) + " " + std::to_string(uid) + " 1"));
+  return write_proc_file("/proc/self/gid_map", std::to_string(gid) + " " + std::to_string(gid) + " 1");
+}
+
+Status make_parents(const std::string& path) {
+  for (size_t slash = path.find('/', 1); slash != std::string::npos; slash = path.find('/', slash + 1)) {
+    if (mkdir(path.substr(0, slash).c_str(), 0755) != 0 && errno != EEXIST)
+      return Status::error(Code::kIoError, "mkdir in the private root failed", errno);
+  }
+  return Status::ok();
+}
+
+// One library path into the new root: a symlink as the same symlink, a directory or file as a bind mount.
+// A path that already exists there (beneath a directory bound before, or through a symlink) is left alone:
+// nothing is ever created inside a bind mount, which is the host's own directory.
+Status add_to_root(const char* host_path, const std::string& root) {
+  struct stat host {};
+  if (lstat(host_path, &host) != 0) return Status::ok();  // not on this distribution
+  const std::string inside = root + host_path;
+  struct stat there {};
+  if (lstat(inside.c_str(), &there) == 0 || stat(inside.c_str(), &there) == 0) return Status::ok();
+  PRIVOTA_TRY(make_parents(inside));
+  if (S_ISLNK(host.st_mode)) {
+    char target[4096];
+    const ssize_t n = readlink(host_path, target, sizeof target - 1);
+    if (n < 0) return Status::error(Code::kIoError, "readlink of a library path failed", errno);
+    target[n] = '\0';
+    if (symlink(target, inside.c_str()) != 0)
+      return Status::error(Code::kIoError, "symlink in the private root failed", errno);
+    return Status::ok();
+  }
+  if (S_ISDIR(host.st_mode)) {
+    if (mkdir(inside.c_str(), 0755) != 0)
+      return Status::error(Code::kIoError, "mkdir in the private root failed", errno);
+  } else {
+    Fd file(open(inside.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (file.get() < 0) return Status::error(Code::kIoError, "mount point in the private root failed", errno);
+  }
+  if (mount(host_path, inside.c_str(), nullptr, MS_BIND | MS_REC, nullptr) != 0)
+    return Status::error(Code::kIoError, "bind mount of a library path failed", errno);
+  return Status::ok();
+}
+
+Status enter_private_root(const SandboxPolicy& policy) {
+  PRIVOTA_TRY(enter_mount_namespace());
+  // Nothing of what follows may reach the host's mount table.
+  if (mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0)
+    return Status::error(Code::kIoError, "making the mounts private failed", errno);
+  const std::string root = kRootBuildDir;
+  if (mount("privota-root", root.c_str(), "tmpfs", MS_NOSUID | MS_NODEV | MS_NOEXEC, "size=64k,mode=0755") !=
+      0)
+    return Status::error(Code::kIoError, "mounting the private root's tmpfs failed", errno);
+  for (const char* const* list : {policy.library_paths, policy.interpreter_paths}) {
+    for (const char* const* path = list; path != nullptr && *path != nullptr; ++path)
+      PRIVOTA_TRY(add_to_root(*path, root));
+  }
+  if (chdir(root.c_str()) != 0 || chroot(".") != 0 || chdir("/") != 0)
+    return Status::error(Code::kIoError, "entering the private root failed", errno);
   return Status::ok();
 }
 
@@ -350,6 +437,10 @@ Result<int> apply_sandbox(const SandboxPolicy& policy) {
   // what lets an unprivileged process restrict itself with landlock and seccomp.
   if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0)
     return Status::error(Code::kIoError, "PR_SET_NO_NEW_PRIVS failed", errno);
+  if (policy.private_root) {
+    const Status root = enter_private_root(policy);
+    if (!root.is_ok() && !(policy.allow_degraded && root.code() == Code::kUnsupported)) return root;
+  }
   std::vector<sock_filter> program;
   if (policy.seccomp) {
     PRIVOTA_ASSIGN_OR_RETURN(program, build_seccomp(policy));

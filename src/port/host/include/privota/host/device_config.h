@@ -7,7 +7,8 @@
 //     "chip": "esp32c3",
 //     "secure_boot": {"enabled": true, "key_digests": ["<64 hex digits>", ...]},
 //     "user_app": {"ca_cert": "ca/ca_cert.pem", "confirm_timeout_ms": 10000, "crash_loop_limit": 3,
-//                  "memory_mib": 256, "cpu_seconds": 60, "sandbox": {"allow_degraded": false}},
+//                  "boot_budget": 5, "memory_mib": 256, "cpu_seconds": 60,
+//                  "sandbox": {"allow_degraded": false}},
 //     "ota": {"tls_ca": "tls/ca.pem", "allowed_hosts": ["127.0.0.1"], "allowed_ports": [8443],
 //             "allow_http": false, "max_url_length": 256, "connect_timeout_ms": 5000,
 //             "stall_timeout_ms": 10000, "max_attempts": 4, "first_backoff_ms": 250, "max_redirects": 3,
@@ -29,6 +30,7 @@
 #include "privota/chip.h"
 #include "privota/host/fleet_config.h"
 #include "privota/signed_image.h"
+#include "privota/supervisor.h"
 
 namespace privota::host {
 
@@ -45,7 +47,10 @@ struct UserAppConfig {
   std::string ca_pem;                   // the user-app CA every user app's certificate must chain to
   uint32_t confirm_timeout_ms = 10000;  // a trial user app must call ota_mark_valid() within this
   uint32_t crash_loop_limit = 3;        // restarts of a crashing valid app in one boot before a reboot
-  uint32_t memory_mib = 256;            // the sandbox's address-space limit
+  // Reboots in a row caused by the user app (uotadata's failed-boot count) before the device stays in the
+  // safe state instead (SupervisorLimits::boot_budget); 0: never.
+  uint32_t boot_budget = kDefaultBootBudget;
+  uint32_t memory_mib = 256;  // the sandbox's address-space limit
   uint32_t cpu_seconds = 60;
   // Start the user app even when the kernel lacks a protection the sandbox relies on (an old landlock ABI,
   // see host::sandbox_missing_protections); false: such a kernel runs no user app at all.

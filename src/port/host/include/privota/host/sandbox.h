@@ -7,6 +7,11 @@
 //      boundary; it holds even if the launched program does nothing to help.
 //      - rlimits: address space, CPU, no new processes, few fds, no file growth, no core dumps.
 //      - PR_SET_NO_NEW_PRIVS (required for landlock/seccomp; nothing exec'd can gain privileges).
+//      - a private root (private_root): a mount namespace whose root is an empty tmpfs holding only the
+//        library paths (bind mounts) and their symlinks. Landlock mediates opening, not looking: stat of
+//        a path (newfstatat, which the loader's fstat needs and seccomp cannot tell from a path probe by
+//        its pointer argument) and the ENOENT/EACCES of an open would tell an app whether any host file
+//        exists, its size, mode and owner. In the private root no host path but the libraries exists.
 //      - landlock: read beneath the library directories, read of /etc/ld.so.cache, nothing else;
 //        no TCP bind/connect (ABI 4+); no signals or abstract unix sockets outside the sandbox (ABI 6+).
 //      - seccomp allow-list (default: kill the process). openat is allowed read-only (landlock decides the
@@ -45,6 +50,9 @@ struct SandboxPolicy {
   int exec_fd = -1;
   bool landlock = true;
   bool seccomp = true;
+  // A mount namespace with only the library paths (see above). Needs CAP_SYS_ADMIN or, unprivileged, user
+  // namespaces; without either the launch fails unless allow_degraded.
+  bool private_root = true;
   // Run even when the kernel lacks part of the sandbox (check_kernel_support); the device owner's explicit
   // choice (device.json user_app.sandbox.allow_degraded), never a silent fallback.
   bool allow_degraded = false;
