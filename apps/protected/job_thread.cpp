@@ -124,7 +124,7 @@ void JobThread::run(JobRequest r) {
     c.policy = s_.trust->policy(r.level);
     const Result<OtaDataView> view = read_ota_data(slots->select);
     c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-    const int bad = view.is_ok() ? rolled_back_slot(view.value(), slots->slot_count, r.running_slot) : -1;
+    const int bad = view.is_ok() ? view->rolled_back_slot(slots->slot_count, r.running_slot) : -1;
     if (bad >= 0) {
       const Result<SignedImage> image = verify_slot(slots.value(), static_cast<uint32_t>(bad), c.policy);
       if (image.is_ok()) rejected = image->info.desc;

@@ -32,13 +32,6 @@ namespace privota {
 
 const char* app_level_name(AppLevel level);
 
-// The slot holding the image this level last rolled back, when it is not `running_slot`: the older select
-// entry chose it and it was marked INVALID (it crashed, exited or did not confirm in time) or ABORTED. -1
-// when there is none. A trial left PENDING_VERIFY was interrupted (a power cut, a reset): rolled back too,
-// but not the image's fault, so it may be installed again. A job refuses that very image (OtaJobContext's
-// `rejected`): a crashing update is not installed for ever.
-int rolled_back_slot(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot);
-
 struct JobRequest {
   uint32_t id = 0;
   AppLevel level = AppLevel::kUser;

@@ -10,16 +10,6 @@ const char* app_level_name(AppLevel level) {
   return level == AppLevel::kUser ? "user" : "protected";
 }
 
-int rolled_back_slot(const OtaDataView& view, uint32_t slot_count, uint32_t running_slot) {
-  if (view.active < 0 || slot_count == 0) return -1;
-  const OtaSelectEntry& older = view.entries[1 - view.active];
-  if (!older.valid() || older.ota_seq >= view.entries[view.active].ota_seq) return -1;
-  const uint32_t slot = older.slot(slot_count);
-  const auto state = static_cast<OtaState>(older.ota_state);
-  if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted)) return -1;
-  return static_cast<int>(slot);
-}
-
 namespace {
 
 Status copy_url(Span<const char> url, JobRequest& request) {
