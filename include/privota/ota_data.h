@@ -130,6 +130,12 @@ struct OtaDataView {
   uint32_t failed_boots() const;
   // Why the newest of them happened.
   BootFailure last_failure() const;
+  // The slot holding the image this level last rolled back, when it is not `running_slot`: the older select
+  // entry chose it and it was marked INVALID (it crashed, exited or did not confirm in time) or ABORTED; -1
+  // when there is none. A trial left PENDING_VERIFY was interrupted (a power cut, a reset): rolled back too,
+  // but not the image's fault, so it may be installed again. A job refuses that very image (OtaJobContext's
+  // `rejected`, check_image_head in image_head.h): a crashing update is not installed for ever.
+  int rolled_back_slot(uint32_t slot_count, uint32_t running_slot) const;
 };
 
 // Reads both sectors of an otadata/uotadata region (which must be 2 sectors long).

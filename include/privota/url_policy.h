@@ -50,4 +50,8 @@ struct UrlPolicy {
 // Parses and judges `text` (its length is the span's size; a NUL inside it is a bad character).
 Result<Url> check_url(Span<const char> text, const UrlPolicy& policy);
 
+// Checks one allowed_hosts entry as UrlPolicy reads it: a host name (or IPv4 address), "*." before a host
+// name, or "[IPv6]". kUrlMalformed otherwise: such an entry would silently never match.
+Status check_host_pattern(Span<const char> pattern);
+
 }  // namespace privota

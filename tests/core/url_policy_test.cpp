@@ -225,5 +225,19 @@ TEST(UrlPolicy, SurvivesRandomText) {
   }
 }
 
+// allowed_hosts entries: what UrlPolicy can match is accepted, anything else (which would never match) is
+// not.
+TEST(UrlPolicy, ChecksAllowedHostPatterns) {
+  for (const char* good :
+       {"updates.example.com", "127.0.0.1", "*.example.com", "*.com", "[::1]", "localhost"})
+    EXPECT_TRUE(check_host_pattern(text(good)).is_ok()) << good;
+  for (const char* bad :
+       {"", "bad host!", "https://a.example/", "a.example:443", "a.example/path", "*.", "*", "*example.com",
+        "[::1", "[nonsense]", "-a.example", "a..example", "user@a.example"}) {
+    const Status s = check_host_pattern(text(bad));
+    EXPECT_EQ(s.code(), Code::kUrlMalformed) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace privota

@@ -149,6 +149,10 @@ TEST_F(DeviceConfigTest, RefusesMistakesWithTheirReason) {
        "unknown chip 'ESP32C3'"},
       {R"({"chip": 5, "secure_boot": {"enabled": false}, "user_app": {"ca_cert": "ca.pem"}})",
        "device config.chip has the wrong type"},
+      {config(R"(, "ota": {"allowed_hosts": ["bad host!"]})"),
+       "ota.allowed_hosts: 'bad host!': allowed host is"},
+      {config(R"(, "ota": {"allowed_hosts": ["https://a.example/"]})"), "'https://a.example/': allowed host"},
+      {config(R"(, "ota": {"allowed_hosts": ["*."]})"), "ota.allowed_hosts: '*.': allowed host is not"},
   };
   for (const Row& row : rows) {
     const std::string said = refusal(row.text);

@@ -131,9 +131,10 @@ TEST_F(CliEngine, RefusedUpdatesLeaveTheRunningAppSelected) {
     test::write_file(dir_ / "s3.bin", tools::sign_user_app(tools::build_app_image(spec).bytes, user_key,
                                                            std::string(uac.begin(), uac.end())));
   }
-  for (const Case& c :
-       {Case{"tampered.bin", "checksum"}, Case{"u1.bin", "anti-rollback"}, Case{"p3.bin", "no magic 0xB7"},
-        Case{"nothing.bin", "cannot read"}, Case{"s3.bin", "another chip"}}) {
+  for (const Case& c : {Case{"tampered.bin", "checksum"},
+                        Case{"u1.bin", "image secure_version 1 is below the anti-rollback floor 2"},
+                        Case{"p3.bin", "no magic 0xB7"}, Case{"nothing.bin", "cannot read"},
+                        Case{"s3.bin", "image is built for esp32s3, this device is an esp32c3"}}) {
     const test::CommandResult r = run(user("ota", path(c.image)));
     EXPECT_EQ(r.exit_code, 1) << c.image;
     EXPECT_NE(r.out.find(c.says), std::string::npos) << r.out;

@@ -45,10 +45,10 @@ class CliSigning : public testing::Test {
     EXPECT_EQ(r.exit_code, 0) << args << "\n" << r.out;
   }
   std::string path(const std::string& name) const { return (dir_ / name).string(); }
-  void build_image(const std::string& name, uint32_t secure_version) {
+  void build_image(const std::string& name, uint32_t secure_version, const std::string& chip = "esp32c3") {
     test::write_text(dir_ / "payload.bin", std::string(3000, 'p'));
-    expect_ok("image build --payload " + path("payload.bin") + " --version 2.0.1 --secure-version " +
-              std::to_string(secure_version) + " --project hello --chip esp32c3 -o " + path(name));
+    expect_ok("image build --force --payload " + path("payload.bin") + " --version 2.0.1 --secure-version " +
+              std::to_string(secure_version) + " --project hello --chip " + chip + " -o " + path(name));
   }
 
   test::TempDir dir_;
@@ -70,7 +70,7 @@ TEST_F(CliSigning, KeysCaSignVerifyRoundTrip) {
   expect_ok("ca new -o " + path("ca") + " --subject 'CN=Round Trip CA, O=privota' --days 365");
   expect_ok("ca issue --ca " + path("ca") + " --key " + path("user.pem") +
             " --subject 'CN=round trip dev' -o " + path("uac.pem"));
-  build_image("app.bin", 4);
+  build_image("app.bin", 4, "esp32c6");  // ECDSA needs a chip whose Secure Boot v2 verifies it
 
   const test::CommandResult digest = run("key digest --json " + path("sbv2.pem"));
   ASSERT_EQ(digest.exit_code, 0) << digest.out;
@@ -82,7 +82,7 @@ TEST_F(CliSigning, KeysCaSignVerifyRoundTrip) {
   expect_ok("image sign --scheme secure-boot-v2 --key " + path("sbv2.pem") + " --key " +
             vector_path("sbv2_rsa3072.pem") + " " + path("app.bin") + " -o " + path("app.signed.bin"));
   test::CommandResult r = run("image verify " + path("app.signed.bin") + " --key-digest " + sbv2_digest +
-                              " --min-secure-version 4 --chip esp32c3");
+                              " --min-secure-version 4 --chip esp32c6");
   EXPECT_EQ(r.exit_code, 0) << r.out;
   EXPECT_EQ(r.out,
             "VALID: hello 2.0.1 (secure_version 4), signed by block 0 (key digest " + sbv2_digest + ")\n");
@@ -211,9 +211,9 @@ const Hostile kHostile[] = {
      "no Secure Boot v2 signature block after the image"},
     {"TrailingJunk", false, [](auto& b) { b.insert(b.end(), 16, 0x00); }, "",
      "16 bytes after the signature sector"},
-    {"OtherChip", false, nullptr, "--chip esp32s3", "image is built for another chip"},
+    {"OtherChip", false, nullptr, "--chip esp32s3", "image is built for esp32c3, this device is an esp32s3"},
     {"Downgrade", false, nullptr, "--min-secure-version 5",
-     "secure_version is below the device's anti-rollback minimum"},
+     "image secure_version 4 is below the anti-rollback floor 5"},
     {"CertFlipped", true,
      [](auto& b) {
        b[kSector + user_sig::kCertOffset + 5] ^= 0x20;  // "-----BEGIN" -> "-----bEGIN"

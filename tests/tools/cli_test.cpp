@@ -59,6 +59,7 @@ TEST_F(Cli, EveryCommandHasHelp) {
                               "flash new",
                               "flash write",
                               "flash show",
+                              "flash read",
                               "flash ota",
                               "flash boot",
                               "flash confirm",
@@ -137,7 +138,8 @@ TEST_F(Cli, FlashShowsAnEmptyDeviceThenTheWrittenImage) {
   EXPECT_TRUE(j["otadata"]["selects"].is_null());
   EXPECT_EQ(j["uotadata"]["partition"], "uotadata");
 
-  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition user_1 " + path("app.bin"))).exit_code,
+  ASSERT_EQ(run(cli("flash write --force " + path("flash.bin") + " --partition user_1 " + path("app.bin")))
+                .exit_code,
             0)
       << last_;
   j = json_of("flash show " + path("flash.bin"));
@@ -147,7 +149,8 @@ TEST_F(Cli, FlashShowsAnEmptyDeviceThenTheWrittenImage) {
 }
 
 TEST_F(Cli, FlashShowReportsADamagedImage) {
-  ASSERT_EQ(run(cli("flash write " + path("flash.bin") + " --partition ota_0 " + path("app.bin"))).exit_code,
+  ASSERT_EQ(run(cli("flash write --force " + path("flash.bin") + " --partition ota_0 " + path("app.bin")))
+                .exit_code,
             0);
   // Flip one payload byte inside the flash file (ota_0 is at 0x20000).
   std::vector<uint8_t> flash = test::read_file(dir_ / "flash.bin");

@@ -95,12 +95,12 @@ TEST(KeyFile, RefusesWhatIsNotAKeySbv2Knows) {
 TEST(KeyFile, SecretFilesAreOwnerOnlyAndNotReplacedSilently) {
   test::TempDir dir;
   const auto path = dir / "key.pem";
-  tools::write_secret_file(path, "secret", false);
+  tools::write_secret_file({path, false, {}}, "secret");
   struct stat st {};
   ASSERT_EQ(stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
-  EXPECT_THROW(tools::write_secret_file(path, "other", false), tools::ToolError);
-  tools::write_secret_file(path, "other", true);
+  EXPECT_THROW(tools::write_secret_file({path, false, {}}, "other"), tools::ToolError);
+  tools::write_secret_file({path, true, {}}, "other");
   const std::vector<uint8_t> bytes = test::read_file(path);
   EXPECT_EQ(std::string(bytes.begin(), bytes.end()), "other");
   EXPECT_EQ(

@@ -135,7 +135,7 @@ void CertificateAuthority::save(const std::filesystem::path& dir, bool overwrite
   std::error_code error;
   std::filesystem::create_directories(dir, error);
   if (error) throw ToolError(fmt::format("cannot create '{}': {}", dir.string(), error.message()));
-  write_secret_file(dir / kCaKeyFile, key_.private_pem(), true);
+  write_secret_file({dir / kCaKeyFile, true, {}}, key_.private_pem());
   write_file_atomically(dir / kCaCertFile, std::vector<uint8_t>(cert_pem_.begin(), cert_pem_.end()));
 }
 

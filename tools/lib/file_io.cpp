@@ -36,4 +36,25 @@ void write_file_atomically(const std::filesystem::path& path, const std::vector<
   if (error) throw ToolError(fmt::format("cannot write '{}': {}", path.string(), error.message()));
 }
 
+void check_output(const OutputFile& out) {
+  for (const std::filesystem::path& input : out.inputs) {
+    std::error_code error;
+    if (!input.empty() && std::filesystem::equivalent(out.path, input, error)) {
+      throw ToolError(fmt::format("'{}' is also this command's input '{}'; write the output to another file",
+                                  out.path.string(), input.string()));
+    }
+  }
+  if (!out.force && std::filesystem::exists(out.path))
+    throw ToolError(fmt::format("'{}' already exists; use --force to replace it", out.path.string()));
+}
+
+void write_output(const OutputFile& out, const std::vector<uint8_t>& bytes) {
+  check_output(out);
+  write_file_atomically(out.path, bytes);
+}
+
+void write_output(const OutputFile& out, const std::string& text) {
+  write_output(out, std::vector<uint8_t>(text.begin(), text.end()));
+}
+
 }  // namespace privota::tools

@@ -6,6 +6,7 @@
 #include "privota/flash_region.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
+#include "signature_kind.h"
 #include "tool_error.h"
 #include "units.h"
 
@@ -29,6 +30,28 @@ void create_flash_file(const std::filesystem::path& path, uint32_t size, const P
   check(flash->program(kPartitionTableOffset, {bytes.data(), bytes.size()}), "writing the partition table");
 }
 
+namespace {
+
+bool is_user_slot(const Partition& partition) {
+  return partition.subtype == app_subtype::kUser0 || partition.subtype == app_subtype::kUser1;
+}
+
+// A protected app slot (ota_N, factory) boots Secure Boot v2 images, a user slot user-app-certificate ones.
+void check_fits_slot(const Partition& partition, const std::vector<uint8_t>& bytes, uint32_t image_size) {
+  const bool user = is_user_slot(partition);
+  const char* wanted = user ? "user-app certificate" : "Secure Boot v2";
+  const std::string found = signature_kind_name(signature_kind(bytes, image_size));
+  if (found == wanted) return;
+  const std::string what = found == "unsigned" ? "an unsigned image" : "a " + found + " image";
+  throw ToolError(fmt::format(
+      "refusing to write {} into {} app slot '{}', which boots {} images only "
+      "(sign it with `privota image sign --scheme {}`, or use --force to write it "
+      "anyway)",
+      what, user ? "user" : "protected", partition.name, wanted, user ? "user-cert" : "secure-boot-v2"));
+}
+
+}  // namespace
+
 void write_partition(Flash& flash, const PartitionWrite& write) {
   host::MbedMd5 md5;
   const Result<PartitionTable> table = PartitionTable::read(flash, md5);
@@ -51,6 +74,7 @@ void write_partition(Flash& flash, const PartitionWrite& write) {
                       "(use --raw to write it anyway)",
                       partition->name, describe(used.is_ok() ? info.status() : used.status())));
     }
+    if (!write.force) check_fits_slot(*partition, write.bytes, info->image_size);
   }
   FlashRegion region(flash, partition->offset, partition->size);
   check(region.erase(0, partition->size), fmt::format("erasing '{}'", partition->name));

@@ -21,6 +21,9 @@ struct PartitionWrite {
   std::vector<uint8_t> bytes;
   // App partitions take only valid app images (with trailing signature data allowed); raw skips the check.
   bool raw = false;
+  // Allows a valid app image that does not fit the slot: unsigned, or signed for the other level (a user
+  // app in ota_0, a protected app in user_0). For experiments only: a device refuses to boot it.
+  bool force = false;
 };
 
 // Erases the whole partition and programs `bytes` at its start. Throws ToolError naming what is wrong.

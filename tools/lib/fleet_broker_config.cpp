@@ -83,7 +83,7 @@ void write_broker_config(const FleetDirectory& fleet, const std::filesystem::pat
         fmt::format("'{}' already holds a broker configuration; use --force to replace it", dir.string()));
   }
   const Identity broker = ca.issue_broker(kFleetValidityDays);
-  write_secret_file(dir / "server.key", broker.key_pem, true);
+  write_secret_file({dir / "server.key", true, {}}, broker.key_pem);
   write_text(dir / "server.pem", broker.cert_pem);
   write_text(dir / "ca.pem", ca.certificate_pem());
   write_text(dir / "acl", fleet_acl());

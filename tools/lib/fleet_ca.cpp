@@ -69,7 +69,7 @@ void Identity::save(const std::filesystem::path& dir, bool overwrite) const {
     throw ToolError(
         fmt::format("'{}' already exists; use --force to replace it", (dir / kCertFile).string()));
   }
-  write_secret_file(dir / kKeyFile, key_pem, overwrite);
+  write_secret_file({dir / kKeyFile, overwrite, {}}, key_pem);
   write_file_atomically(dir / kCertFile, {cert_pem.begin(), cert_pem.end()});
 }
 

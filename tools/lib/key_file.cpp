@@ -282,10 +282,9 @@ KeyKind key_kind_by_name(const std::string& name) {
   throw ToolError(fmt::format("unknown key type '{}'; known: rsa3072, ecdsa-p256", name));
 }
 
-void write_secret_file(const std::filesystem::path& path, const std::string& text, bool overwrite) {
-  if (!overwrite && std::filesystem::exists(path)) {
-    throw ToolError(fmt::format("'{}' already exists; use --force to replace it", path.string()));
-  }
+void write_secret_file(const OutputFile& out, const std::string& text) {
+  check_output(out);
+  const std::filesystem::path& path = out.path;
   std::string temp = path.string() + ".tmp-XXXXXX";
   const int fd = mkstemp(temp.data());  // mode 0600 from the start: the key is never readable by others
   if (fd < 0) throw ToolError(fmt::format("cannot write '{}': {}", path.string(), std::strerror(errno)));

@@ -19,6 +19,8 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
 
+#include "file_io.h"
+
 namespace privota::tools {
 
 // Random bytes for key generation, signatures and serial numbers: CTR-DRBG seeded from the OS entropy source.
@@ -99,8 +101,9 @@ class Key {
 KeyKind key_kind_by_name(const std::string& name);
 
 // Writes a secret (a private key) readable by its owner only (mode 0600), atomically. Refuses to replace an
-// existing file unless `overwrite`. Throws ToolError.
-void write_secret_file(const std::filesystem::path& path, const std::string& text, bool overwrite);
+// existing file unless `out.force`, and never over one of the command's inputs (OutputFile). Throws
+// ToolError.
+void write_secret_file(const OutputFile& out, const std::string& text);
 
 // Bytes from hex text (the reverse of image_report.h's hex()); throws ToolError naming `what` on bad input.
 std::vector<uint8_t> from_hex(const std::string& text, const std::string& what);

@@ -1,4 +1,5 @@
 // privota ca new|issue: the protected app owner's user-app CA and the certificates (UACs) it issues.
+#include <filesystem>
 #include <memory>
 #include <optional>
 
@@ -34,6 +35,8 @@ void add_new(CLI::App& group) {
   cmd->add_flag("--force", o->force, "write into a directory that is not empty (replaces its CA files)");
   cmd->callback([o] {
     tools::check_ca_destination(o->output, o->force);
+    // The CA files are replaced with --force; never the key the CA is made from.
+    tools::check_output({std::filesystem::path(o->output) / tools::kCaKeyFile, true, {o->key}});
     tools::Key key = [&] {
       if (!o->key.empty()) return tools::Key::load(o->key);
       tools::Random random;
@@ -49,6 +52,7 @@ void add_issue(CLI::App& group) {
     std::string ca, key, csr, output;
     std::optional<std::string> subject;
     uint32_t days = tools::kDefaultValidityDays;
+    bool force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd =
@@ -64,13 +68,16 @@ void add_issue(CLI::App& group) {
       fmt::format("distinguished name (default: the CSR's, or '{}')", tools::kDefaultUserSubject));
   cmd->add_option("--days", o->days, "validity in days")->capture_default_str();
   cmd->add_option("-o,--output", o->output, "where to write the certificate (PEM)")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] {
     if (o->key.empty() && o->csr.empty()) throw ToolError("give the user-app key with --key or --csr");
+    const tools::OutputFile out{o->output, o->force, {o->key, o->csr}};
+    tools::check_output(out);
     tools::CertificateAuthority ca = tools::CertificateAuthority::load(o->ca);
     const std::string pem = o->csr.empty()
                                 ? ca.issue(tools::Key::load(o->key), o->subject, o->days)
                                 : ca.issue_for_csr(tools::read_text_file(o->csr), o->subject, o->days);
-    tools::write_file_atomically(o->output, {pem.begin(), pem.end()});
+    tools::write_output(out, pem);
   });
 }
 

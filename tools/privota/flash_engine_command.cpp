@@ -2,8 +2,10 @@
 // runs them: an OTA into the passive slot, the power-on boot decision, and the running app confirming or
 // rejecting itself. Lets a flash file be driven through every flow and inspected with `flash show`.
 #include <memory>
+#include <optional>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "file_io.h"
@@ -13,6 +15,7 @@
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/slot_verifier.h"
+#include "privota/image_head.h"
 #include "privota/ota_writer.h"
 #include "tool_error.h"
 #include "trust_options.h"
@@ -25,8 +28,14 @@ using tools::ToolError;
 struct EngineOptions {
   std::string flash, level = "user", image, chip = "esp32c3";
   tools::TrustOptions trust;
+  bool json = false;
 
   // What the device trusts and what it is: images for another chip are refused like unsigned ones.
+  // The device's floor and chip, so a refusal's numbers are said in words.
+  static tools::DeviceFacts facts(const TrustPolicy& p) {
+    return {p.min_secure_version, static_cast<uint16_t>(p.limits.expected_chip)};
+  }
+
   TrustPolicy policy(tools::Trust& trust) const {
     TrustPolicy p = trust.policy();
     const auto info = chip_by_name(chip.c_str());
@@ -85,12 +94,37 @@ CLI::App* add_engine_command(CLI::App& group, const char* name, const char* help
   cmd->add_option("--level", o->level, "user (uotadata, user_0/1) or protected (otadata, ota_0/1)")
       ->check(CLI::IsMember({"user", "protected"}))
       ->capture_default_str();
+  cmd->add_flag("--json", o->json, "print JSON (a failure too: {\"ok\": false, \"error\": ...})");
   if (trust) {
     tools::add_trust_options(*cmd, o->trust);
     cmd->add_option("--chip", o->chip, "the device's chip; images for another are refused")
         ->capture_default_str();
   }
   return cmd;
+}
+
+// The descriptor of the image in `slot` when it verifies under `policy`.
+std::optional<AppDescriptor> verified_descriptor(Target& t, uint32_t slot, const TrustPolicy& policy) {
+  host::SlotVerifier v;
+  const Result<SignedImage> image =
+      verify_signed_image(t.slots.slots[slot], policy, v.sha256(), v.verifier(), v.scratch());
+  if (!image.is_ok()) return std::nullopt;
+  return image->info.desc;
+}
+
+// The device's early refusal (OtaJob, before anything is erased), with the same code: another chip, below
+// the anti-rollback floor, not newer than the running app, the very image this level just rolled back.
+Status check_like_the_device(Target& t, uint32_t running, const TrustPolicy& policy,
+                             const std::vector<uint8_t>& image) {
+  const Result<ImageHead> head = parse_image_head({image.data(), image.size()});
+  if (!head.is_ok()) return head.status();
+  TrustPolicy any_floor = policy;
+  any_floor.min_secure_version = 0;  // the running app is judged as it was installed
+  const std::optional<AppDescriptor> current = verified_descriptor(t, running, any_floor);
+  std::optional<AppDescriptor> rejected;
+  const int rolled_back = t.view().rolled_back_slot(t.slots.slot_count, running);
+  if (rolled_back >= 0) rejected = verified_descriptor(t, static_cast<uint32_t>(rolled_back), policy);
+  return check_image_head(*head, policy, current ? &*current : nullptr, rejected ? &*rejected : nullptr);
 }
 
 void ota(const EngineOptions& o) {
@@ -100,6 +134,11 @@ void ota(const EngineOptions& o) {
   policy.min_secure_version = t.view().secure_version_floor();
   const std::vector<uint8_t> image = tools::read_binary_file(o.image);
   const uint32_t running = t.running_slot();
+  const Status early = check_like_the_device(t, running, policy, image);
+  if (!early.is_ok()) {
+    throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
+                                tools::describe(early, EngineOptions::facts(policy))));
+  }
   OtaWriter writer(t.slots, running);
   // As a download would: the size is announced, the bytes arrive in 4 KiB pieces.
   tools::check(writer.begin(static_cast<uint32_t>(image.size())), "starting the update");
@@ -112,12 +151,20 @@ void ota(const EngineOptions& o) {
       writer.finish(policy, verifier.sha256(), verifier.verifier(), verifier.scratch());
   if (!verified.is_ok()) {
     throw ToolError(fmt::format("update refused, {} keeps running: {}", t.slot_name(running),
-                                tools::describe(verified.status())));
+                                tools::describe(verified.status(), EngineOptions::facts(policy))));
   }
   tools::check(writer.activate(), "selecting the new image");
-  std::cout << fmt::format("{}: wrote {} {} into {}, selected as NEW (boots on trial next)\n", o.level,
+  const nlohmann::json json = {{"ok", true},
+                               {"level", o.level},
+                               {"slot", t.slot_name(writer.passive_slot())},
+                               {"project_name", verified->info.desc.project_name},
+                               {"version", verified->info.desc.version},
+                               {"state", "new"}};
+  print_output(o.json,
+               fmt::format("{}: wrote {} {} into {}, selected as NEW (boots on trial next)\n", o.level,
                            verified->info.desc.project_name, verified->info.desc.version,
-                           t.slot_name(writer.passive_slot()));
+                           t.slot_name(writer.passive_slot())),
+               json.dump(2));
 }
 
 void boot(const EngineOptions& o) {
@@ -134,7 +181,17 @@ void boot(const EngineOptions& o) {
     line += fmt::format(" (gave up on {}: {})", t.slot_name(static_cast<uint32_t>(d.rejected_slot)),
                         d.rejected_reason.reason());
   }
-  std::cout << line << "\n";
+  nlohmann::json json = {{"ok", true},
+                         {"level", o.level},
+                         {"slot", t.slot_name(d.slot)},
+                         {"project_name", d.image.info.desc.project_name},
+                         {"version", d.image.info.desc.version},
+                         {"outcome", boot_outcome_name(d.outcome)}};
+  if (d.rejected_slot >= 0) {
+    json["gave_up_on"] = {{"slot", t.slot_name(static_cast<uint32_t>(d.rejected_slot))},
+                          {"reason", d.rejected_reason.reason()}};
+  }
+  print_output(o.json, line + "\n", json.dump(2));
 }
 
 void confirm(const EngineOptions& o) {
@@ -142,22 +199,32 @@ void confirm(const EngineOptions& o) {
   tools::Trust trust(o.trust);
   host::SlotVerifier verifier;
   const uint32_t running = t.running_slot();
-  const Result<SignedImage> image = verifier.verify(t.slots, running, o.policy(trust));
+  TrustPolicy policy = o.policy(trust);
+  policy.min_secure_version = t.view().secure_version_floor();  // as verify() sets it, for the words
+  const Result<SignedImage> image = verifier.verify(t.slots, running, policy);
   if (!image.is_ok()) {
     throw ToolError(fmt::format("{} does not verify, refusing to mark it valid: {}", t.slot_name(running),
-                                tools::describe(image.status())));
+                                tools::describe(image.status(), EngineOptions::facts(policy))));
   }
   tools::check(mark_app_valid(t.slots, running, image->info.desc.secure_version), "marking the app valid");
-  std::cout << fmt::format("{}: {} ({} {}) is VALID; anti-rollback floor {}\n", o.level, t.slot_name(running),
-                           image->info.desc.project_name, image->info.desc.version,
-                           t.view().secure_version_floor());
+  const uint32_t floor = t.view().secure_version_floor();
+  const nlohmann::json json = {
+      {"ok", true}, {"level", o.level}, {"slot", t.slot_name(running)}, {"state", "valid"}, {"floor", floor}};
+  print_output(o.json,
+               fmt::format("{}: {} ({} {}) is VALID; anti-rollback floor {}\n", o.level, t.slot_name(running),
+                           image->info.desc.project_name, image->info.desc.version, floor),
+               json.dump(2));
 }
 
 void reject(const EngineOptions& o) {
   Target t(o);
   const uint32_t running = t.running_slot();
   tools::check(mark_app_invalid(t.slots, running), "marking the app invalid");
-  std::cout << fmt::format("{}: {} is INVALID; the next boot rolls back\n", o.level, t.slot_name(running));
+  const nlohmann::json json = {
+      {"ok", true}, {"level", o.level}, {"slot", t.slot_name(running)}, {"state", "invalid"}};
+  print_output(o.json,
+               fmt::format("{}: {} is INVALID; the next boot rolls back\n", o.level, t.slot_name(running)),
+               json.dump(2));
 }
 
 }  // namespace

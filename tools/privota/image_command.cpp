@@ -22,6 +22,7 @@ void add_build(CLI::App& group) {
   struct Options {
     std::string payload, elf, version, project, chip = "esp32c3", output, time, date;
     uint32_t secure_version = 0;
+    bool force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = group.add_subcommand("build",
@@ -40,7 +41,10 @@ void add_build(CLI::App& group) {
   cmd->add_option("--time", o->time, "build time for the descriptor (default: SOURCE_DATE_EPOCH or now)");
   cmd->add_option("--date", o->date, "build date for the descriptor (default: SOURCE_DATE_EPOCH or now)");
   cmd->add_option("-o,--output", o->output, "where to write the image")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] {
+    const tools::OutputFile out{o->output, o->force, {o->payload, o->elf}};
+    tools::check_output(out);
     const auto chip = chip_by_name(o->chip.c_str());
     if (!chip) throw ToolError(fmt::format("unknown chip '{}'; known: {}", o->chip, host::chip_names()));
     if (o->payload.empty() == o->elf.empty())
@@ -60,7 +64,7 @@ void add_build(CLI::App& group) {
       image = tools::build_app_image(spec);
     }
     if (!image.error.empty()) throw ToolError("cannot build the image: " + image.error);
-    tools::write_file_atomically(o->output, image.bytes);
+    tools::write_output(out, image.bytes);
   });
 }
 

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <vector>
 
 #include <fmt/format.h>
@@ -22,6 +23,7 @@
 #include "privota/secure_boot_v2.h"
 #include "privota/signed_image.h"
 #include "privota/user_app_signature.h"
+#include "signature_kind.h"
 #include "tool_error.h"
 #include "trust_options.h"
 
@@ -33,10 +35,33 @@ using tools::ToolError;
 constexpr const char* kSchemeSbv2 = "secure-boot-v2";
 constexpr const char* kSchemeUser = "user-cert";
 
+uint8_t sbv2_block_version(const tools::Key& key) {
+  return key.is(tools::KeyKind::kEcdsaP256) ? sbv2::kVersionEcdsa : sbv2::kVersionRsa;
+}
+
+const char* sbv2_block_scheme(uint8_t version) {
+  return version == sbv2::kVersionEcdsa ? "ECDSA P-256" : "RSA-3072";
+}
+
+// A Secure Boot v2 signature the image's chip cannot verify would brick the device at the next boot.
+void check_chip_verifies(const std::vector<uint8_t>& image, const std::vector<tools::Key>& keys,
+                         const std::string& name) {
+  if (image.size() < kImageHeaderSize) return;  // the signer says what is wrong with it
+  const ChipInfo* chip = chip_by_id(load_le16(image.data() + 12));
+  if (!chip) return;
+  for (const tools::Key& key : keys) {
+    if (!chip_verifies_sbv2_block(*chip, sbv2_block_version(key))) {
+      throw ToolError(fmt::format("cannot sign '{}' (built for {}): {}; '{}' is an {} key", name, chip->name,
+                                  host::sbv2_schemes_sentence(*chip), key.name(), key.description()));
+    }
+  }
+}
+
 void add_sign(CLI::App& group) {
   struct Options {
     std::string scheme, cert, input, output;
     std::vector<std::string> keys;
+    bool force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = group.add_subcommand(
@@ -53,8 +78,13 @@ void add_sign(CLI::App& group) {
       ->allow_extra_args(false);
   cmd->add_option("--cert", o->cert, "user-cert: the user-app certificate (PEM) issued for --key");
   cmd->add_option("image", o->input, "the unsigned app image (from `privota image build`)")->required();
-  cmd->add_option("-o,--output", o->output, "where to write the signed image")->required();
+  cmd->add_option("-o,--output", o->output, "where to write the signed image (never the input itself)")
+      ->required();
+  cmd->add_flag("--force", o->force, "replace an existing file");
   cmd->callback([o] {
+    tools::OutputFile out{o->output, o->force, {o->input, o->cert}};
+    out.inputs.insert(out.inputs.end(), o->keys.begin(), o->keys.end());
+    tools::check_output(out);
     const bool user = o->scheme == kSchemeUser;
     if (user && (o->keys.size() != 1 || o->cert.empty())) {
       throw ToolError("--scheme user-cert takes exactly one --key and its --cert");
@@ -64,6 +94,7 @@ void add_sign(CLI::App& group) {
     for (const std::string& path : o->keys)
       keys.push_back(tools::Key::load(path));
     const std::vector<uint8_t> image = tools::read_binary_file(o->input);
+    if (!user) check_chip_verifies(image, keys, o->input);
     std::vector<uint8_t> signed_image;
     try {
       signed_image = user ? tools::sign_user_app(image, keys.front(), tools::read_text_file(o->cert))
@@ -71,7 +102,7 @@ void add_sign(CLI::App& group) {
     } catch (const ToolError& e) {
       throw ToolError(fmt::format("cannot sign '{}': {}", o->input, e.what()));
     }
-    tools::write_file_atomically(o->output, signed_image);
+    tools::write_output(out, signed_image);
   });
 }
 
@@ -96,6 +127,25 @@ nlohmann::json signer_of(const SignedImage& image, bool user, const std::vector<
   return {{"block", image.block}, {"key_digest", tools::hex(digest.bytes, sizeof digest.bytes)}};
 }
 
+// An image checked with the other level's trust, or not signed at all, gets its own words instead of the
+// first format check that happens to fail.
+std::optional<std::string> wrong_trust(const std::vector<uint8_t>& bytes, bool user) {
+  switch (tools::signature_kind(bytes)) {
+    case tools::SignatureKind::kUnsigned:
+      return "the image is unsigned (no signature sector after it); sign it with `privota image sign`";
+    case tools::SignatureKind::kSecureBootV2:
+      if (user) return "this is a Secure Boot v2 image (a protected app); use --key-digest or --key";
+      break;
+    case tools::SignatureKind::kUserAppCertificate:
+      if (!user) return "this is a user-app certificate image (a user app); use --ca";
+      break;
+    case tools::SignatureKind::kNotAnImage:
+    case tools::SignatureKind::kUnknownSector:
+      break;
+  }
+  return std::nullopt;
+}
+
 void verify(const VerifyOptions& o) {
   tools::Trust trust(o.trust);
   const bool user = trust.user_app();
@@ -115,13 +165,27 @@ void verify(const VerifyOptions& o) {
   std::vector<uint8_t> scratch(kSignatureSectorSize);
   const Result<SignedImage> image =
       verify_signed_image(region, policy, sha, verifier, {scratch.data(), scratch.size()});
-  if (!image.is_ok()) throw ToolError("INVALID: " + tools::describe(image.status()));
+  if (!image.is_ok()) {
+    tools::DeviceFacts facts{policy.min_secure_version, std::nullopt};
+    if (policy.limits.expected_chip != ChipId::kAny)
+      facts.chip = static_cast<uint16_t>(policy.limits.expected_chip);
+    throw ToolError("INVALID: " + wrong_trust(bytes, user).value_or(tools::describe(image.status(), facts)));
+  }
   // A device never reads past the signature sector, but a file that carries more was not made by a signer.
   if (bytes.size() > image->signed_size) {
     throw ToolError(fmt::format("INVALID: {} bytes after the signature sector (at 0x{:x})",
                                 bytes.size() - image->signed_size, image->signed_size));
   }
 
+  if (!user && !o.chip.empty()) {
+    const ChipInfo* chip = chip_by_name(o.chip.c_str());
+    const uint8_t version =
+        bytes[image->signed_size - kSignatureSectorSize + image->block * sbv2::kBlockSize + 1];
+    if (!chip_verifies_sbv2_block(*chip, version)) {
+      throw ToolError(fmt::format("INVALID: {}; block {} is {}", host::sbv2_schemes_sentence(*chip),
+                                  image->block, sbv2_block_scheme(version)));
+    }
+  }
   const AppDescriptor& desc = image->info.desc;
   nlohmann::json json = {{"valid", true},
                          {"scheme", user ? kSchemeUser : kSchemeSbv2},

@@ -33,14 +33,14 @@ void add_gen(CLI::App& group) {
     const tools::KeyKind kind = tools::key_kind_by_name(o->type);
     tools::Random random;
     const tools::Key key = tools::Key::generate(kind, random);
-    tools::write_secret_file(o->output, key.private_pem(), o->force);
+    tools::write_secret_file({o->output, o->force, {}}, key.private_pem());
   });
 }
 
 void add_digest(CLI::App& group) {
   struct Options {
     std::string key, output;
-    bool json = false;
+    bool json = false, force = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd =
@@ -49,12 +49,16 @@ void add_digest(CLI::App& group) {
                            "(what espsecure.py digest_sbv2_public_key writes)");
   cmd->add_option("key", o->key, "key.pem (private or public)")->required();
   cmd->add_option("-o,--output", o->output, "also write the 32 digest bytes to this file");
+  cmd->add_flag("--force", o->force, "replace an existing -o file (never the key itself)");
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] {
+    if (!o->output.empty()) tools::check_output({o->output, o->force, {o->key}});
     const tools::Key key = tools::Key::load(o->key);
     const auto digest = key.sbv2_key_digest();
     const std::string text = tools::hex(digest.data(), digest.size());
-    if (!o->output.empty()) tools::write_file_atomically(o->output, {digest.begin(), digest.end()});
+    if (!o->output.empty())
+      tools::write_output({o->output, o->force, {o->key}},
+                          std::vector<uint8_t>(digest.begin(), digest.end()));
     const nlohmann::json json = {{"key", o->key}, {"type", key.description()}, {"digest", text}};
     print_output(o->json, text + "\n", json.dump(2));
   });

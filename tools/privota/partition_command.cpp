@@ -1,5 +1,6 @@
 // privota partition gen|show: partition tables between CSV (what people write) and binary (what the
 // bootloader reads), with ESP-IDF gen_esp32part.py's rules.
+#include <filesystem>
 #include <memory>
 
 #include <fmt/format.h>
@@ -47,6 +48,13 @@ PartitionTable load_partition_table(const std::string& path, std::optional<uint3
     tools::check(table.status(), fmt::format("{} (flash image, table at 0x8000)", path));
     return table.value();
   }
+  const std::string text(bytes.begin(), bytes.end());
+  if (text.rfind("-----BEGIN", 0) == 0) {
+    throw ToolError(
+        fmt::format("'{}' is a PEM file (a key or certificate), not a partition table; give "
+                    "table.csv, table.bin or flash.bin",
+                    path));
+  }
   tools::CsvOptions options;
   options.flash_size = flash_size;
   const auto parsed = tools::parse_partition_csv(std::string(bytes.begin(), bytes.end()), options);
@@ -62,25 +70,28 @@ void add_partition_commands(CLI::App& app) {
 
   struct GenOptions {
     std::string input, output, flash_size;
+    bool force = false;
   };
   auto gen = std::make_shared<GenOptions>();
   CLI::App* gen_cmd = group->add_subcommand(
       "gen",
-      "Convert a CSV table to the binary the bootloader reads (or a binary back to CSV), with "
-      "ESP-IDF gen_esp32part.py's rules and refusals");
-  gen_cmd->add_option("input", gen->input, "table.csv or table.bin")->required();
-  gen_cmd->add_option("-o,--output", gen->output, "where to write the other form")->required();
+      "Convert a partition table between CSV and the binary the bootloader reads, with ESP-IDF "
+      "gen_esp32part.py's rules and refusals. The -o name decides the form: *.csv gets CSV, any other "
+      "name the binary");
+  gen_cmd->add_option("input", gen->input, "table.csv, table.bin or flash.bin")->required();
+  gen_cmd->add_option("-o,--output", gen->output, "out.csv (CSV) or out.bin (binary)")->required();
+  gen_cmd->add_flag("--force", gen->force, "replace an existing file");
   gen_cmd->add_option("--flash-size", gen->flash_size,
                       "refuse partitions that end beyond this size (e.g. 4MB)");
   gen_cmd->callback([gen] {
-    const std::vector<uint8_t> bytes = tools::read_binary_file(gen->input);
+    const tools::OutputFile out{gen->output, gen->force, {gen->input}};
+    tools::check_output(out);
     const PartitionTable table =
         load_partition_table(gen->input, parse_size_option(gen->flash_size, "--flash-size"));
-    if (looks_binary(bytes)) {
-      const std::string csv = tools::to_partition_csv(table);
-      tools::write_file_atomically(gen->output, {csv.begin(), csv.end()});
+    if (std::filesystem::path(gen->output).extension() == ".csv") {
+      tools::write_output(out, tools::to_partition_csv(table));
     } else {
-      tools::write_file_atomically(gen->output, tools::to_partition_binary(table));
+      tools::write_output(out, tools::to_partition_binary(table));
     }
   });
 

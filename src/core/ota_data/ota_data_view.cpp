@@ -56,6 +56,16 @@ int OtaDataView::active_slot(uint32_t slot_count) const {
   return static_cast<int>(entries[active].slot(slot_count));
 }
 
+int OtaDataView::rolled_back_slot(uint32_t slot_count, uint32_t running_slot) const {
+  if (active < 0 || slot_count == 0) return -1;
+  const OtaSelectEntry& older = entries[1 - active];
+  if (!older.valid() || older.ota_seq >= entries[active].ota_seq) return -1;
+  const uint32_t slot = older.slot(slot_count);
+  const auto state = static_cast<OtaState>(older.ota_state);
+  if (slot == running_slot || (state != OtaState::kInvalid && state != OtaState::kAborted)) return -1;
+  return static_cast<int>(slot);
+}
+
 OtaState OtaDataView::active_state() const {
   return active < 0 ? OtaState::kUndefined : static_cast<OtaState>(entries[active].ota_state);
 }

@@ -1,4 +1,4 @@
-#include "image_head.h"
+#include "privota/image_head.h"
 
 #include <string.h>
 

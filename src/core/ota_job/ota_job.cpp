@@ -4,7 +4,7 @@
 
 #include <string.h>
 
-#include "image_head.h"
+#include "privota/image_head.h"
 
 namespace privota {
 namespace {

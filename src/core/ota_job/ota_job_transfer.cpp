@@ -2,8 +2,8 @@
 // validator allows), the redirects, what the response status means, and the body into the writer.
 #include <string.h>
 
-#include "image_head.h"
 #include "location.h"
+#include "privota/image_head.h"
 #include "privota/ota_job.h"
 
 namespace privota {

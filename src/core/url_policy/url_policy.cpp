@@ -229,6 +229,18 @@ Result<Url> parse_url(Text text) {
   return url;
 }
 
+Status check_host_pattern(Text pattern) {
+  if (pattern.size() > 2 && pattern[0] == '[' && pattern[pattern.size() - 1] == ']') {
+    if (is_ipv6(pattern.subspan(1, pattern.size() - 2))) return Status::ok();
+    return Status::error(Code::kUrlMalformed, "allowed host is not a valid [IPv6] address");
+  }
+  const bool wildcard = pattern.size() >= 2 && pattern[0] == '*' && pattern[1] == '.';
+  if (is_dns_name(wildcard ? pattern.subspan(2) : pattern)) return Status::ok();
+  return Status::error(Code::kUrlMalformed,
+                       "allowed host is not a host name, an IP address, *.name or [IPv6] (no scheme, port, "
+                       "path or spaces)");
+}
+
 Result<Url> check_url(Text text, const UrlPolicy& policy) {
   if (text.size() > policy.max_length) {
     return Status::error(Code::kUrlTooLong, "URL is longer than the device's policy allows",

@@ -22,4 +22,11 @@ std::string chip_names() {
   return names;
 }
 
+std::string sbv2_schemes_sentence(const ChipInfo& chip) {
+  const char* schemes = chip.secure_boot_v2_schemes == kSbv2Rsa3072     ? "RSA-3072 only"
+                        : chip.secure_boot_v2_schemes == kSbv2EcdsaP256 ? "ECDSA P-256 only"
+                                                                        : "RSA-3072 or ECDSA P-256";
+  return std::string(chip.name) + "'s Secure Boot v2 verifies " + schemes;
+}
+
 }  // namespace privota::host

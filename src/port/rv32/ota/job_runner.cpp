@@ -108,17 +108,9 @@ void Rv32JobRunner::prepare(OtaJobContext& c, AppSlots& slots) {
   c.policy = r.level == AppLevel::kUser ? platform_.user_policy : platform_.protected_policy;
   const Result<OtaDataView> view = read_ota_data(slots.select);
   c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-  // The image this level rolled back is refused again (a crashing update is not installed for ever).
-  const int bad = view.is_ok() ? rolled_back_slot(view.value(), slots.slot_count, r.running_slot) : -1;
-  c.rejected = nullptr;
-  if (bad >= 0) {
-    const Result<SignedImage> image =
-        verify_signed_image(slots.slots[bad], c.policy, sha256_, verifier_, {buffer_, sizeof buffer_});
-    if (image.is_ok()) {
-      rejected_ = image->info.desc;
-      c.rejected = &rejected_;
-    }
-  }
+  // The image this level rolled back is refused again (a crashing update is not installed for ever): the
+  // budget record keeps it across selection writes, as on the host.
+  c.rejected = view.is_ok() && refused_image(view.value(), rejected_) ? &rejected_ : nullptr;
   c.url_policy = platform_.url_policy;
   c.sha256 = &sha256_;
   c.verifier = &verifier_;
