@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--bootloader", rv32.bootloader, "--machine rv32: the bootloader ELF")
       ->capture_default_str();
+  run->add_option("--net-forward", rv32.net_forward_port,
+                  "--machine rv32: a network (QEMU user mode, restrict=on) whose only way out is the guest's "
+                  "10.0.2.100:PORT to 127.0.0.1:PORT")
+      ->check(CLI::Range(1, 65535));
   run->add_option("--qemu", rv32.qemu, "--machine rv32: the QEMU program")->capture_default_str();
   run->add_option("--protected-update", options.protected_update_url,
                   "the device owner asks the protected app to update itself from this URL on this power-on");
