@@ -96,6 +96,16 @@ OtaService& ota_host_init(const OtaHostConfig& config) {
   console::write("protected: network up (10.0.2.15), OTA service ready, ");
   console::write_dec(static_cast<uint32_t>(host_count));
   console::write_line(" allowed hosts");
+  // A job a power cut or a reboot interrupted goes on from its journal's last committed sector.
+  if (config.slots != nullptr) {
+    const Result<uint32_t> resumed =
+        ota.resume(*config.slots, AppLevel::kUser, config.running_slot, config.running);
+    if (resumed.is_ok()) {
+      console::write("protected: resumed OTA job ");
+      console::write_dec(resumed.value());
+      console::write_line(" from its journal");
+    }
+  }
   return ota;
 }
 
@@ -109,7 +119,8 @@ bool ota_host_step(SupervisorEventKind& finished) {
   console::write(job_state_name(end.last.state));
   console::write(", ");
   console::write_dec(end.last.bytes_received);
-  console::write(" bytes received");
+  console::write(" bytes received, resumed from ");
+  console::write_dec(end.last.resumed_from);
   console::write_status("", end.outcome);
   if (finished == SupervisorEventKind::kJobActivated)
     console::write_line("protected: OTA job activated the new image");

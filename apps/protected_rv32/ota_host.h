@@ -6,6 +6,7 @@
 // calls while the image downloads.
 #pragma once
 
+#include "privota/app_slots.h"
 #include "privota/ota_service.h"
 #include "privota/partition_table.h"
 #include "privota/rv32/efuse_block.h"
@@ -19,6 +20,10 @@ struct OtaHostConfig {
   Flash* flash = nullptr;
   const PartitionTable* table = nullptr;
   MbedCertificateVerifier* user_ca = nullptr;
+  // The user level's slots and running app, to resume a job from its journal (nullptr: nothing runs).
+  AppSlots* slots = nullptr;
+  uint32_t running_slot = 0;
+  const AppDescriptor* running = nullptr;
 };
 
 // The service the SyscallService serves the user app's ota_* calls from (set up once).

@@ -322,6 +322,11 @@ void run_user_app(const UserAppBoot& boot) {
   ota_config.flash = boot.flash;
   ota_config.table = boot.table;
   ota_config.user_ca = boot.user_ca;
+  if (boot.have_app) {
+    ota_config.slots = boot.slots;
+    ota_config.running_slot = boot.decision.slot;
+    ota_config.running = &boot.decision.image.info.desc;
+  }
   OtaService& ota = ota_host_init(ota_config);
   static Platform platform(boot);
   static SyscallService syscalls(

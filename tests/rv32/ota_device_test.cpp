@@ -4,6 +4,8 @@
 // OTA service downloads it in the background over TLS into the passive slot, verifies, selects it and
 // reboots; the new app runs on trial and confirms itself. Refused updates leave the running app running;
 // a crashing update is rolled back.
+#include <regex>
+
 #include "https_server.h"
 #include "rv32_device.h"
 
@@ -56,11 +58,12 @@ class Rv32OtaDevice : public Rv32Device {
   }
 
   // Powers the device on with the updater asking for `update` until it halts (the updater exits).
-  SimRun run(const std::string& update) {
-    const test::CommandResult done = test::run_command(
-        std::string("timeout 300 ") + PRIVOTA_SIM + " run " + flash_.string() + " --config " +
-        config().string() + " --machine rv32 --bootloader " + PRIVOTA_RV32_BOOTLOADER + " --qemu " +
-        PRIVOTA_QEMU_RV32 + " --net-forward " + std::to_string(server_.port()) + " --user-arg " + update);
+  SimRun run(const std::string& update, const std::string& extra = "") {
+    const test::CommandResult done =
+        test::run_command(std::string("timeout 300 ") + PRIVOTA_SIM + " run " + flash_.string() +
+                          " --config " + config().string() + " --machine rv32 --bootloader " +
+                          PRIVOTA_RV32_BOOTLOADER + " --qemu " + PRIVOTA_QEMU_RV32 + " --net-forward " +
+                          std::to_string(server_.port()) + " --user-arg " + update + " " + extra);
     return {done.exit_code, done.out};
   }
 
@@ -108,6 +111,39 @@ TEST_F(Rv32OtaDevice, ACrashingV3IsRolledBack) {
   expect_lines(run.out, {"updater 1.0.0 running from user_0", "OTA job activated the new image",
                          "rebooting: job_activated", "trial of user_1 failed", "rolling back",
                          "updater 1.0.0 running from user_0"});
+}
+
+TEST_F(Rv32OtaDevice, APowerCutMidDownloadResumesWithRangeFromTheJournal) {
+  // A rehearsal on a copy finds the flash write at which the download is under way.
+  const fs::path start = dir_ / "start.bin";
+  fs::copy_file(flash_, start);
+  const fs::path events = dir_ / "events.jsonl";
+  const SimRun rehearsal = run(url("v2.bin"), "--max-boots 1 --events " + events.string());
+  std::ifstream in(events);
+  int cut = 0;
+  for (std::string line; std::getline(in, line);) {
+    const nlohmann::json e = nlohmann::json::parse(line);
+    if (e.value("msg", "").find("% 1") != std::string::npos &&
+        e.value("msg", "").find("downloading") != std::string::npos) {
+      cut = e["flash_writes"].get<int>() + 4;
+      break;
+    }
+  }
+  ASSERT_GT(cut, 0) << rehearsal.out;
+  fs::copy_file(start, flash_, fs::copy_options::overwrite_existing);
+  const SimRun cut_run = run(url("v2.bin"), "--power-cut-at " + std::to_string(cut));
+  ASSERT_EQ(cut_run.exit_code, 3) << cut_run.out;
+  EXPECT_FALSE(cut_run.has("OTA job ended")) << cut_run.out;
+
+  const SimRun after = run(url("v2.bin"));
+  ASSERT_EQ(after.exit_code, 0) << after.out;
+  expect_lines(after.out,
+               {"resumed OTA job", "updater: job 1 is already running: following it",
+                "OTA job activated the new image", "started updater 2.0.0 from user_1 in U-mode, on trial",
+                "the user app confirmed itself"});
+  std::smatch match;
+  ASSERT_TRUE(std::regex_search(after.out, match, std::regex("resumed from ([0-9]+)"))) << after.out;
+  EXPECT_GT(std::stol(match[1].str()), 0) << "the transfer restarted with a Range request";
 }
 
 }  // namespace
