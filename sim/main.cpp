@@ -75,9 +75,15 @@ int main(int argc, char** argv) {
     std::cerr << "privota-sim: " << config_path << ": " << e.what() << "\n";
     return static_cast<int>(sim::SimExit::kUsage);
   }
+  if (machine != "rv32" && rv32.net_forward_port != 0) {
+    std::cerr
+        << "privota-sim: --net-forward is for --machine rv32 (the host device uses the host's network)\n";
+    return static_cast<int>(sim::SimExit::kUsage);
+  }
   if (machine == "rv32") {
     if (!options.protected_update_url.empty()) {
-      std::cerr << "privota-sim: --protected-update: the rv32 machine has no network yet; leave it out\n";
+      std::cerr << "privota-sim: --protected-update: the rv32 protected firmware does not update itself yet; "
+                   "leave it out\n";
       return static_cast<int>(sim::SimExit::kUsage);
     }
     return static_cast<int>(sim::run_rv32_device(options, rv32));
