@@ -56,6 +56,10 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   run->add_option("--bootloader", rv32.bootloader, "--machine rv32: the bootloader ELF")
       ->capture_default_str();
+  run->add_option("--net-forward", rv32.net_forward_port,
+                  "--machine rv32: a network (QEMU user mode, restrict=on) whose only way out is the guest's "
+                  "10.0.2.100:PORT to 127.0.0.1:PORT")
+      ->check(CLI::Range(1, 65535));
   run->add_option("--qemu", rv32.qemu, "--machine rv32: the QEMU program")->capture_default_str();
   run->add_option("--protected-update", options.protected_update_url,
                   "the device owner asks the protected app to update itself from this URL on this power-on");
@@ -71,9 +75,15 @@ int main(int argc, char** argv) {
     std::cerr << "privota-sim: " << config_path << ": " << e.what() << "\n";
     return static_cast<int>(sim::SimExit::kUsage);
   }
+  if (machine != "rv32" && rv32.net_forward_port != 0) {
+    std::cerr
+        << "privota-sim: --net-forward is for --machine rv32 (the host device uses the host's network)\n";
+    return static_cast<int>(sim::SimExit::kUsage);
+  }
   if (machine == "rv32") {
     if (!options.protected_update_url.empty()) {
-      std::cerr << "privota-sim: --protected-update: the rv32 machine has no network yet; leave it out\n";
+      std::cerr << "privota-sim: --protected-update: the rv32 protected firmware does not update itself yet; "
+                   "leave it out\n";
       return static_cast<int>(sim::SimExit::kUsage);
     }
     return static_cast<int>(sim::run_rv32_device(options, rv32));

@@ -50,6 +50,18 @@ Status write_efuse_block(const host::DeviceConfig& config, const std::filesystem
   for (const std::string& arg : config.user_app.args)
     args.insert(args.end(), arg.c_str(), arg.c_str() + arg.size() + 1);
   fields.user_args = {args.data(), args.size()};
+  // The OTA service's network section (as privota-rv32-efuse writes it).
+  std::vector<uint8_t> hosts;
+  for (const std::string& host : config.ota.allowed_hosts)
+    hosts.insert(hosts.end(), host.c_str(), host.c_str() + host.size() + 1);
+  fields.allowed_hosts = {hosts.data(), hosts.size()};
+  if (config.ota.allowed_ports.size() > rv32::kEfuseMaxPorts)
+    return Status::error(Code::kLimitExceeded, "the rv32 eFuse block holds at most 4 ota.allowed_ports");
+  fields.port_count = static_cast<uint8_t>(config.ota.allowed_ports.size());
+  for (size_t i = 0; i < fields.port_count; ++i)
+    fields.allowed_ports[i] = config.ota.allowed_ports[i];
+  fields.tls_ca_pem = {reinterpret_cast<const uint8_t*>(config.ota.tls_ca_pem.data()),
+                       config.ota.tls_ca_pem.size()};
   std::vector<uint8_t> block(rv32::kEfuseBlockSize);
   const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
   PRIVOTA_TRY(
@@ -94,7 +106,7 @@ class TempDir {
 // power is cut. The console's last words say which.
 BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
                  const std::filesystem::path& socket, NbdFlashServer& server, LogView& log) {
-  const std::vector<std::string> args = {
+  std::vector<std::string> args = {
       machine.qemu.string(),
       "-M",
       "virt",
@@ -116,9 +128,16 @@ BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
       "-drive",
       "file=nbd+unix:///?socket=" + socket.string() + ",if=none,format=raw,id=flash",
       "-device",
-      "virtio-blk-device,drive=flash",
-      "-nic",
-      "none"};
+      "virtio-blk-device,drive=flash"};
+  if (machine.net_forward_port == 0) {
+    args.insert(args.end(), {"-nic", "none"});
+  } else {
+    const std::string port = std::to_string(machine.net_forward_port);
+    args.insert(args.end(), {"-netdev",
+                             "user,id=n,restrict=on,guestfwd=tcp:10.0.2.100:" + port +
+                                 "-cmd:socat -lf /dev/null - TCP:127.0.0.1:" + port,
+                             "-device", "virtio-net-device,netdev=n", "-device", "virtio-rng-device"});
+  }
   std::vector<char*> argv;
   for (const std::string& a : args)
     argv.push_back(const_cast<char*>(a.c_str()));

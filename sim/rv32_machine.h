@@ -16,6 +16,9 @@ namespace privota::sim {
 struct Rv32Machine {
   std::filesystem::path qemu = "qemu-system-riscv32";
   std::filesystem::path bootloader;  // bootloader.elf (the chip's ROM + second stage)
+  // The network (--net-forward PORT): QEMU's user network with restrict=on and one guestfwd rule, the
+  // guest's 10.0.2.100:PORT to the host's 127.0.0.1:PORT (through socat); 0: no NIC at all.
+  uint16_t net_forward_port = 0;
 };
 
 SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine);

@@ -2,6 +2,8 @@
 
 #include <string.h>
 
+#include "ota_host.h"
+
 #include "privota/ota_data.h"
 #include "privota/ota_service.h"
 #include "privota/rv32/clint.h"
@@ -46,16 +48,6 @@ struct alignas(16) TrapStack {
   TrapFrame user;
 };
 TrapStack trap_stack;
-
-// The rv32 device has no network yet: every OTA job is refused (the SyscallService answers the app).
-class NoNetworkJobs final : public JobRunner {
- public:
-  Status start(const JobRequest&) override {
-    return Status::error(Code::kUnsupported, "the rv32 device has no network yet");
-  }
-  void stop(bool) override {}
-  JobProgress progress() override { return {}; }
-};
 
 class Platform final : public SyscallPlatform {
  public:
@@ -320,6 +312,12 @@ TrapFrame* on_user_trap(TrapFrame* frame) {
   if (frame->mcause == cause::kMachineTimer) {
     ++host.preemptions;
     timer_arm(kSliceTicks);
+    // The background OTA job's turn: it runs until it next waits, then the user app has the rest.
+    SupervisorEventKind finished = Kind::kTick;
+    if (ota_host_step(finished)) {
+      const SupervisorAction action = tell(finished);
+      if (action.kind != SupervisorActionKind::kNone) return carry_out(action, frame);
+    }
     return carry_out(tell(Kind::kTick), frame);
   }
   if (frame->mcause == cause::kUserEcall) return carry_out(on_ecall(*frame), frame);
@@ -340,9 +338,17 @@ void run_user_app(const UserAppBoot& boot) {
   limits.reboot_grace_ms = boot.efuse->reboot_grace_ms;
   // The boot budget keeps the core's default until the eFuse block carries one.
   static Supervisor supervisor(limits);
-  static NoNetworkJobs jobs;
-  static const UrlPolicy no_urls;
-  static OtaService ota(jobs, no_urls);
+  OtaHostConfig ota_config;
+  ota_config.efuse = boot.efuse;
+  ota_config.flash = boot.flash;
+  ota_config.table = boot.table;
+  ota_config.user_ca = boot.user_ca;
+  if (boot.have_app) {
+    ota_config.slots = boot.slots;
+    ota_config.running_slot = boot.decision.slot;
+    ota_config.running = &boot.decision.image.info.desc;
+  }
+  OtaService& ota = ota_host_init(ota_config);
   static Platform platform(boot);
   static SyscallService syscalls(
       RunningUserApp{boot.slots, boot.decision.slot, boot.decision.image.info.desc}, supervisor, ota,

@@ -9,6 +9,7 @@
 
 #include "privota/app_slots.h"
 #include "privota/boot_select.h"
+#include "privota/partition_table.h"
 #include "privota/rv32/efuse_block.h"
 #include "privota/rv32/machine.h"
 #include "privota/rv32/mbedtls_crypto.h"
@@ -21,6 +22,9 @@ struct UserAppBoot {
   bool have_app = false;  // false: no user slot verified
   BootDecision decision;
   const EfuseBlock* efuse = nullptr;
+  // The flash and its table, for the OTA job.
+  Flash* flash = nullptr;
+  const PartitionTable* table = nullptr;
   // The crypto app_info needs to verify the other slot.
   MbedSha256* sha = nullptr;
   MbedSignatureVerifier* verifier = nullptr;

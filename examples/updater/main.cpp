@@ -3,7 +3,7 @@
 // (a refused or failed update is news, not a crash: the protected app would restart a crashed app, which
 // would ask again); 2 usage; 3 the channel to the protected app failed.
 #include <stdio.h>
-#include <time.h>
+#include <unistd.h>
 
 #include "privota/user.h"
 
@@ -46,10 +46,10 @@ void print_progress(const privota_ota_status_t& s) {
     bar[i] = static_cast<uint64_t>(i) < percent * kWidth / 100 ? '#' : ' ';
   bar[kWidth] = '\0';
   if (known) {
-    printf("[%s] %u%% %u/%u %s\n", bar, static_cast<unsigned>(percent), s.bytes_done, s.bytes_total,
-           state_name(s.state));
+    printf("[%s] %u%% %u/%u %s\n", bar, static_cast<unsigned>(percent), static_cast<unsigned>(s.bytes_done),
+           static_cast<unsigned>(s.bytes_total), state_name(s.state));
   } else {
-    printf("[%s] ?%% %u/? %s\n", bar, s.bytes_done, state_name(s.state));
+    printf("[%s] ?%% %u/? %s\n", bar, static_cast<unsigned>(s.bytes_done), state_name(s.state));
   }
   fflush(stdout);
 }
@@ -71,7 +71,8 @@ int main(int argc, char** argv) {
     return fail("ota_mark_valid", err) == 3 ? 3 : 1;  // an app that cannot confirm is broken
   privota_app_info_t self;
   if ((err = privota_app_info(PRIVOTA_RUNNING_SLOT, &self)) != PRIVOTA_OK) return fail("app_info", err);
-  printf("updater: %s %s running from user_%u\n", self.project, self.version, self.slot);
+  printf("updater: %s %s running from user_%u\n", self.project, self.version,
+         static_cast<unsigned>(self.slot));
   if (argc == 1) {
     printf("updater: no update asked for\n");
     return 0;
@@ -80,11 +81,11 @@ int main(int argc, char** argv) {
   err = privota_ota_start(argv[1], &job);
   if (err == PRIVOTA_E_BUSY) {
     // A job is already running, e.g. the protected app resumed one after a power cut: follow that one.
-    printf("updater: job %u is already running: following it\n", job);
+    printf("updater: job %u is already running: following it\n", static_cast<unsigned>(job));
   } else if (err != PRIVOTA_OK) {
     return fail("ota_start", err);
   } else {
-    printf("updater: job %u: %s\n", job, argv[1]);
+    printf("updater: job %u: %s\n", static_cast<unsigned>(job), argv[1]);
   }
   privota_ota_status_t status{};
   privota_ota_status_t shown{};
@@ -97,14 +98,13 @@ int main(int argc, char** argv) {
       shown = status;
     }
     if (finished(status.state)) break;
-    const timespec poll_interval{0, 100 * 1000 * 1000};
-    nanosleep(&poll_interval, nullptr);
+    usleep(100 * 1000);  // usleep: the rv32 user runtime has it too
   }
   if (status.state == PRIVOTA_OTA_REBOOTING) {
-    printf("updater: job %u done; the device reboots into the new user app\n", job);
+    printf("updater: job %u done; the device reboots into the new user app\n", static_cast<unsigned>(job));
     return 0;
   }
-  printf("updater: job %u %s: %s (%s)\n", job, state_name(status.state), privota_error_name(status.error),
-         status.reason);
+  printf("updater: job %u %s: %s (%s)\n", static_cast<unsigned>(job), state_name(status.state),
+         privota_error_name(status.error), status.reason);
   return 0;
 }

@@ -75,7 +75,14 @@ TEST_F(Rv32Sim, RollbackRebootsTheMachineAndMaxBootsStopsALoop) {
 TEST_F(Rv32Sim, BadOptionsAreRefused) {
   const SimRun update = sim("--protected-update https://127.0.0.1/x.bin");
   EXPECT_EQ(update.exit_code, 1);
-  EXPECT_NE(update.out.find("the rv32 machine has no network yet"), std::string::npos) << update.out;
+  EXPECT_NE(update.out.find("does not update itself yet"), std::string::npos) << update.out;
+  const test::CommandResult forward =
+      test::run_command(std::string(PRIVOTA_SIM) + " run " + flash_.string() + " --config " +
+                        (kDeviceDir / "device.json").string() + " --machine host --net-forward 8443");
+  EXPECT_EQ(forward.exit_code, 1);
+  EXPECT_NE(forward.out.find("--net-forward is for --machine rv32"), std::string::npos) << forward.out;
+  const SimRun port = sim("--net-forward 70000");
+  EXPECT_EQ(port.exit_code, 1) << port.out;
   const SimRun machine = sim("--machine arm");
   EXPECT_EQ(machine.exit_code, 1) << machine.out;
 }

@@ -1,6 +1,7 @@
 // privota-rv32-efuse DEVICE_JSON OUT: writes the rv32 device's eFuse block (privota/rv32/efuse_block.h) from
 // a device configuration: what the chip would have burnt (Secure Boot v2 key digests, chip) and the
-// protected firmware's configuration (user-app CA, confirm timeout, crash-loop limit, the user app's args).
+// protected firmware's configuration (user-app CA, confirm timeout, crash-loop limit, the user app's args,
+// and the OTA service's network: ota.tls_ca, ota.allowed_hosts, ota.allowed_ports).
 // QEMU places the file in RAM before reset (docs/rv32.md).
 #include <cstdio>
 #include <exception>
@@ -35,6 +36,20 @@ int main(int argc, char** argv) {
     for (const std::string& arg : config.user_app.args)
       args.insert(args.end(), arg.c_str(), arg.c_str() + arg.size() + 1);
     fields.user_args = {args.data(), args.size()};
+    // The network section: without a TLS CA the device refuses every OTA job.
+    std::vector<uint8_t> hosts;
+    for (const std::string& host : config.ota.allowed_hosts)
+      hosts.insert(hosts.end(), host.c_str(), host.c_str() + host.size() + 1);
+    fields.allowed_hosts = {hosts.data(), hosts.size()};
+    if (config.ota.allowed_ports.size() > rv32::kEfuseMaxPorts) {
+      std::fprintf(stderr, "privota-rv32-efuse: %s: more than 4 ota.allowed_ports\n", argv[1]);
+      return 1;
+    }
+    fields.port_count = static_cast<uint8_t>(config.ota.allowed_ports.size());
+    for (size_t i = 0; i < fields.port_count; ++i)
+      fields.allowed_ports[i] = config.ota.allowed_ports[i];
+    fields.tls_ca_pem = {reinterpret_cast<const uint8_t*>(config.ota.tls_ca_pem.data()),
+                         config.ota.tls_ca_pem.size()};
     std::vector<uint8_t> block(rv32::kEfuseBlockSize);
     const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
     const Status encoded =

@@ -1,0 +1,130 @@
+#include "ota_host.h"
+
+#include "privota/rv32/console.h"
+#include "privota/rv32/net/https_transport.h"
+#include "privota/rv32/net/network.h"
+#include "privota/rv32/ota/job_runner.h"
+
+namespace privota::rv32 {
+namespace {
+
+constexpr size_t kMaxHosts = 8;
+// QEMU's user network: the guest's address and gateway; the host's servers are reached only through the
+// guestfwd rule of kServerAddress (privota-sim --net-forward), so every allowed host resolves to it (the
+// device has no DNS).
+constexpr uint32_t kServerAddress = net::ipv4(10, 0, 2, 100);
+
+// Without a network every job is refused: the SyscallService answers the user app with the reason.
+class NoNetworkJobs final : public JobRunner {
+ public:
+  explicit NoNetworkJobs(const char* why) : why_(why) {}
+  Status start(const JobRequest&) override { return Status::error(Code::kUnsupported, why_); }
+  void stop(bool) override {}
+  JobProgress progress() override { return {}; }
+
+ private:
+  const char* why_;
+};
+
+// The job's own stack: the TLS handshake and the RSA-3072 verification run on it.
+alignas(16) uint8_t job_stack[16 * 1024];
+
+const char* host_names[kMaxHosts];
+net::HostAddress hosts[kMaxHosts];
+UrlPolicy url_policy;
+ota::Rv32JobRunner* runner = nullptr;
+OtaService* service = nullptr;
+
+size_t split_names(ConstByteSpan names) {
+  size_t count = 0;
+  for (size_t at = 0; at < names.size() && count < kMaxHosts; ++count) {
+    host_names[count] = reinterpret_cast<const char*>(names.data() + at);
+    hosts[count] = {host_names[count], kServerAddress};
+    while (names[at] != 0)
+      ++at;
+    ++at;
+  }
+  return count;
+}
+
+OtaService& refuse_jobs(const char* why) {
+  console::write("protected: OTA jobs refused: ");
+  console::write_line(why);
+  static NoNetworkJobs jobs(why);
+  static OtaService refusing(jobs, url_policy);
+  service = &refusing;
+  return refusing;
+}
+
+}  // namespace
+
+OtaService& ota_host_init(const OtaHostConfig& config) {
+  const EfuseBlock& efuse = *config.efuse;
+  if (!efuse.has_network()) return refuse_jobs("the device configuration has no network (ota.tls_ca)");
+  const Status up =
+      net::network_init({net::ipv4(10, 0, 2, 15), net::ipv4(255, 255, 255, 0), net::ipv4(10, 0, 2, 2)});
+  if (!up.is_ok()) {
+    console::write_status("protected: network", up);
+    return refuse_jobs("the device has no network (no NIC or RNG)");
+  }
+  const size_t host_count = split_names(efuse.allowed_hosts);
+  url_policy.allowed_hosts = {host_names, host_count};
+  url_policy.allowed_ports = {efuse.allowed_ports, efuse.port_count};
+
+  net::HttpsTransportOptions options;
+  options.ca_pem = reinterpret_cast<const char*>(efuse.tls_ca_pem.data());
+  options.hosts = hosts;
+  options.host_count = host_count;
+  static net::HttpsTransport transport(options);
+
+  ota::JobPlatform platform;
+  platform.flash = config.flash;
+  platform.table = config.table;
+  platform.user_policy.scheme = SignatureScheme::kUserAppCertificate;
+  platform.user_policy.user_ca = config.user_ca;
+  platform.user_policy.limits.expected_chip = static_cast<ChipId>(efuse.chip_id);
+  platform.protected_policy.scheme = SignatureScheme::kSecureBootV2;
+  platform.protected_policy.trusted_keys = efuse.trusted_keys();
+  platform.protected_policy.limits.expected_chip = static_cast<ChipId>(efuse.chip_id);
+  platform.url_policy = &url_policy;
+  platform.transport = &transport;
+  platform.config.first_backoff_ms = 100;
+  static ota::Rv32JobRunner job_runner(platform, job_stack);
+  static OtaService ota(job_runner, url_policy);
+  runner = &job_runner;
+  service = &ota;
+  console::write("protected: network up (10.0.2.15), OTA service ready, ");
+  console::write_dec(static_cast<uint32_t>(host_count));
+  console::write_line(" allowed hosts");
+  // A job a power cut or a reboot interrupted goes on from its journal's last committed sector.
+  if (config.slots != nullptr) {
+    const Result<uint32_t> resumed =
+        ota.resume(*config.slots, AppLevel::kUser, config.running_slot, config.running);
+    if (resumed.is_ok()) {
+      console::write("protected: resumed OTA job ");
+      console::write_dec(resumed.value());
+      console::write_line(" from its journal");
+    }
+  }
+  return ota;
+}
+
+bool ota_host_step(SupervisorEventKind& finished) {
+  if (runner == nullptr) return false;
+  if (runner->running()) runner->step();
+  ota::JobEnd end;
+  if (!runner->take_end(end)) return false;
+  finished = service->on_job_finished(end.outcome, end.last);
+  console::write("protected: OTA job ended: ");
+  console::write(job_state_name(end.last.state));
+  console::write(", ");
+  console::write_dec(end.last.bytes_received);
+  console::write(" bytes received, resumed from ");
+  console::write_dec(end.last.resumed_from);
+  console::write_status("", end.outcome);
+  if (finished == SupervisorEventKind::kJobActivated)
+    console::write_line("protected: OTA job activated the new image");
+  return true;
+}
+
+}  // namespace privota::rv32

@@ -1,0 +1,36 @@
+// OtaHost: the rv32 protected firmware's OTA service. With a network section in the eFuse block (TLS CA,
+// allowed hosts and ports: device.json's ota section) it brings up the network (QEMU's user network, the
+// guest at 10.0.2.15) and runs the core's OtaService on Rv32JobRunner over HttpsTransport; without one, or
+// when the machine has no NIC, every OTA job is refused with a reason. The job runs in the background: the
+// trap handler gives it one turn per timer slice (step()), so the user app keeps its CPU and its system
+// calls while the image downloads.
+#pragma once
+
+#include "privota/app_slots.h"
+#include "privota/ota_service.h"
+#include "privota/partition_table.h"
+#include "privota/rv32/efuse_block.h"
+#include "privota/rv32/mbedtls_crypto.h"
+#include "privota/supervisor.h"
+
+namespace privota::rv32 {
+
+struct OtaHostConfig {
+  const EfuseBlock* efuse = nullptr;
+  Flash* flash = nullptr;
+  const PartitionTable* table = nullptr;
+  MbedCertificateVerifier* user_ca = nullptr;
+  // The user level's slots and running app, to resume a job from its journal (nullptr: nothing runs).
+  AppSlots* slots = nullptr;
+  uint32_t running_slot = 0;
+  const AppDescriptor* running = nullptr;
+};
+
+// The service the SyscallService serves the user app's ota_* calls from (set up once).
+OtaService& ota_host_init(const OtaHostConfig& config);
+
+// One turn of the background job (nothing when none runs). When the job ended, the event the Supervisor
+// must hear (kJobActivated: the device reboots into the new image; kJobEnded) and true; else false.
+bool ota_host_step(SupervisorEventKind& finished);
+
+}  // namespace privota::rv32
