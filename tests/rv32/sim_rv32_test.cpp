@@ -61,7 +61,8 @@ TEST_F(Rv32Sim, RunsTheMachineWithTheHostDevicesEventsAndExitCodes) {
   ASSERT_NE(boot, nullptr) << run.out;
   EXPECT_EQ((*boot)["src"], "bootloader");
   EXPECT_EQ((*boot)["slot"], 0);
-  EXPECT_EQ((*boot)["outcome"], "valid");
+  EXPECT_EQ((*boot)["project"], "protected");
+  EXPECT_EQ((*boot)["version"], PRIVOTA_VERSION);
   const nlohmann::json* started = run.named("protected_started");
   ASSERT_NE(started, nullptr) << run.out;
   EXPECT_EQ((*started)["version"], (*boot)["version"]);
@@ -69,12 +70,12 @@ TEST_F(Rv32Sim, RunsTheMachineWithTheHostDevicesEventsAndExitCodes) {
   ASSERT_NE(selected, nullptr) << run.out;
   EXPECT_EQ((*selected)["project"], "probe");
   EXPECT_EQ((*selected)["version"], PRIVOTA_VERSION);
-  EXPECT_EQ((*selected)["outcome"], "trial");
+  EXPECT_EQ((*selected)["outcome"], "fallback") << "a factory flash: no uotadata entry yet";
   const nlohmann::json* user_started = run.named("user_started");
   ASSERT_NE(user_started, nullptr) << run.out;
   EXPECT_EQ((*user_started)["project"], "probe");
   EXPECT_EQ((*user_started)["slot"], (*selected)["slot"]);
-  EXPECT_EQ((*user_started)["trial"], true);
+  EXPECT_EQ((*user_started)["trial"], false);
   const nlohmann::json* user_confirmed = run.named("user_confirmed");
   ASSERT_NE(user_confirmed, nullptr) << run.out;
   EXPECT_EQ((*user_confirmed)["src"], "protected");
@@ -94,6 +95,11 @@ TEST_F(Rv32Sim, RollbackRebootsTheMachineAndMaxBootsStopsALoop) {
   const SimRun rollback = sim("");
   EXPECT_EQ(rollback.exit_code, 0) << rollback.out;
   ASSERT_NE(rollback.find("protected", "trial of user_1 failed (trial_crashed)"), nullptr) << rollback.out;
+  const nlohmann::json* on_trial = rollback.named("user_started");
+  ASSERT_NE(on_trial, nullptr) << rollback.out;
+  EXPECT_EQ((*on_trial)["project"], "crasher");
+  EXPECT_EQ((*on_trial)["slot"], 1);
+  EXPECT_EQ((*on_trial)["trial"], true);
   const nlohmann::json* crashed = rollback.named("user_exited");
   ASSERT_NE(crashed, nullptr) << rollback.out;
   EXPECT_EQ((*crashed)["crash"], true);
