@@ -11,6 +11,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -72,6 +73,100 @@ Status write_efuse_block(const host::DeviceConfig& config, const std::filesystem
   return Status::ok();
 }
 
+// The firmware's console lines that say what a host device's event says, in the fixed form the firmware
+// prints them (apps/bootloader_rv32, apps/protected_rv32): the host's event name and fields for each. A line
+// that matches none stays a "console" event.
+struct ConsoleForm {
+  const char* src;
+  std::regex form;
+  const char* event;
+  nlohmann::json (*fields)(const std::smatch& m);
+};
+
+uint32_t number(const std::ssub_match& m) {
+  return static_cast<uint32_t>(std::stoul(m.str()));
+}
+
+// "ota_1: protected 1.0.0, trial, ..." or "user_0: hello 1.0.0, valid, ...": what a boot decision selected,
+// with the fields of host::selection_record.
+nlohmann::json selection(const std::smatch& m) {
+  return {{"slot", number(m[1])}, {"project", m[2].str()}, {"version", m[3].str()}, {"outcome", m[4].str()}};
+}
+
+nlohmann::json restart_count(const std::smatch& m) {
+  return {{"crashes", number(m[1])}};
+}
+
+const std::vector<ConsoleForm>& console_forms() {
+  static const std::vector<ConsoleForm> forms = {
+      {"bootloader", std::regex(R"(ota_(\d+): (\S+) (\S+), (\w+), Secure Boot v2 verified .*)"), "boot",
+       selection},
+      {"protected", std::regex(R"(privota protected firmware (\S+) in ota_(\d+))"), "protected_started",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"slot", number(m[2])}, {"version", m[1].str()}};
+       }},
+      {"protected", std::regex(R"(user_(\d+): (\S+) (\S+), (\w+), user-app certificate verified)"),
+       "user_selected", selection},
+      {"protected", std::regex(R"(no user app to start: .*)"), "no_bootable_user_app",
+       [](const std::smatch&) { return nlohmann::json::object(); }},
+      {"protected", std::regex(R"(started (\S+) (\S+) from user_(\d+) in U-mode(, on trial)?.*)"),
+       "user_started",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"project", m[1].str()},
+                 {"version", m[2].str()},
+                 {"slot", number(m[3])},
+                 {"trial", m[4].matched}};
+       }},
+      {"protected", std::regex(R"(the user app confirmed itself)"), "user_confirmed",
+       [](const std::smatch&) { return nlohmann::json::object(); }},
+      {"protected", std::regex(R"(the user app marked itself invalid)"), "user_rejected_itself",
+       [](const std::smatch&) { return nlohmann::json::object(); }},
+      {"protected", std::regex(R"(user app exited with (\d+))"), "user_exited",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"code", number(m[1])}, {"crash", number(m[1]) != 0}};
+       }},
+      // A U-mode trap is the rv32 form of a crashed process: the host's user_exited with crash set.
+      {"protected", std::regex(R"(user app fault (\d+): (.+) mepc=(\S+) mtval=(\S+))"), "user_exited",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"crash", true},
+                 {"faults", number(m[1])},
+                 {"cause", m[2].str()},
+                 {"mepc", m[3].str()},
+                 {"mtval", m[4].str()}};
+       }},
+      {"protected", std::regex(R"(restarting the crashed user app \((\d+) of \d+ restarts\))"),
+       "user_restart", restart_count},
+      {"protected", std::regex(R"(the user app asked to be restarted \((\d+) of \d+ restarts\))"),
+       "user_restart",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"crashes", number(m[1])}, {"asked", true}};
+       }},
+      {"protected",
+       std::regex(R"(the user app missed its watchdog feed: restarting it \((\d+) of \d+ restarts\))"),
+       "user_watchdog", restart_count},
+      {"protected", std::regex(R"(trial of user_(\d+) failed \((\w+)\): marked invalid, rolling back)"),
+       "trial_failed",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"slot", number(m[1])}, {"reason", m[2].str()}};
+       }},
+      {"protected", std::regex(R"(refused a malformed system-call frame: .*)"), "malformed_frame",
+       [](const std::smatch&) { return nlohmann::json::object(); }},
+      {"protected", std::regex(R"(dropped (\d+) lines of the user app's (\w+))"), "user_log_dropped",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"lines", number(m[1])}, {"source", m[2].str()}};
+       }},
+      {"protected", std::regex(R"(rebooting: (\w+))"), "reboot",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"reason", m[1].str()}};
+       }},
+      {"protected", std::regex(R"(halting: (\w+))"), "halt",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"reason", m[1].str()}};
+       }},
+  };
+  return forms;
+}
+
 // One console line of the firmware as an event: "bootloader: ...", "protected: ...", "user: ...".
 void console_event(LogView& log, const std::string& line) {
   const size_t colon = line.find(": ");
@@ -83,7 +178,18 @@ void console_event(LogView& log, const std::string& line) {
   for (const char* start : {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed",
                             "rebooting", "no user app", "no protected app"})
     bad = bad || msg.rfind(start, 0) == 0;
-  log.event({{"src", src}, {"level", bad ? "warn" : "info"}, {"event", "console"}, {"msg", msg}});
+  nlohmann::json event = {{"event", "console"}};
+  for (const ConsoleForm& form : console_forms()) {
+    std::smatch m;
+    if (src != form.src || !std::regex_match(msg, m, form.form)) continue;
+    event = form.fields(m);
+    event["event"] = form.event;
+    break;
+  }
+  event["src"] = src;
+  event["level"] = bad ? "warn" : "info";
+  event["msg"] = msg;
+  log.event(event);
 }
 
 class TempDir {

@@ -18,6 +18,12 @@ struct SimRun {
       if (e.value("src", "") == src && e.value("msg", "").find(needle) != std::string::npos) return &e;
     return nullptr;
   }
+  // The first event of this name, as the host device names it.
+  const nlohmann::json* named(const std::string& event) const {
+    for (const nlohmann::json& e : events)
+      if (e.value("event", "") == event) return &e;
+    return nullptr;
+  }
   const nlohmann::json& power_off() const { return events.back(); }
 };
 
@@ -48,8 +54,36 @@ TEST_F(Rv32Sim, RunsTheMachineWithTheHostDevicesEventsAndExitCodes) {
   EXPECT_EQ(run.events.front()["boot"], 1);
   const nlohmann::json* confirmed = run.find("user", "probe: confirmed");
   ASSERT_NE(confirmed, nullptr) << run.out;
-  EXPECT_EQ((*confirmed)["event"], "console");
+  EXPECT_EQ((*confirmed)["event"], "console") << "the user app's own lines stay console lines";
   EXPECT_GT((*confirmed)["flash_writes"].get<int>(), 0) << "the confirmation wrote uotadata before it";
+  // The firmware's lines that say what the host device says carry the host's event names and fields.
+  const nlohmann::json* boot = run.named("boot");
+  ASSERT_NE(boot, nullptr) << run.out;
+  EXPECT_EQ((*boot)["src"], "bootloader");
+  EXPECT_EQ((*boot)["slot"], 0);
+  EXPECT_EQ((*boot)["project"], "protected");
+  EXPECT_EQ((*boot)["version"], PRIVOTA_VERSION);
+  const nlohmann::json* started = run.named("protected_started");
+  ASSERT_NE(started, nullptr) << run.out;
+  EXPECT_EQ((*started)["version"], (*boot)["version"]);
+  const nlohmann::json* selected = run.named("user_selected");
+  ASSERT_NE(selected, nullptr) << run.out;
+  EXPECT_EQ((*selected)["project"], "probe");
+  EXPECT_EQ((*selected)["version"], PRIVOTA_VERSION);
+  EXPECT_EQ((*selected)["outcome"], "fallback") << "a factory flash: no uotadata entry yet";
+  const nlohmann::json* user_started = run.named("user_started");
+  ASSERT_NE(user_started, nullptr) << run.out;
+  EXPECT_EQ((*user_started)["project"], "probe");
+  EXPECT_EQ((*user_started)["slot"], (*selected)["slot"]);
+  EXPECT_EQ((*user_started)["trial"], false);
+  const nlohmann::json* user_confirmed = run.named("user_confirmed");
+  ASSERT_NE(user_confirmed, nullptr) << run.out;
+  EXPECT_EQ((*user_confirmed)["src"], "protected");
+  EXPECT_GT((*user_confirmed)["flash_writes"].get<int>(), 0);
+  const nlohmann::json* halt = run.named("halt");
+  ASSERT_NE(halt, nullptr) << run.out;
+  EXPECT_EQ((*halt)["reason"], "app_ended");
+  EXPECT_EQ((*halt)["boot"], 1);
   EXPECT_EQ(run.power_off()["event"], "power_off");
   EXPECT_EQ(run.power_off()["result"], "halted");
   EXPECT_EQ(run.power_off()["boots"], 1);
@@ -61,9 +95,28 @@ TEST_F(Rv32Sim, RollbackRebootsTheMachineAndMaxBootsStopsALoop) {
   const SimRun rollback = sim("");
   EXPECT_EQ(rollback.exit_code, 0) << rollback.out;
   ASSERT_NE(rollback.find("protected", "trial of user_1 failed (trial_crashed)"), nullptr) << rollback.out;
+  const nlohmann::json* on_trial = rollback.named("user_started");
+  ASSERT_NE(on_trial, nullptr) << rollback.out;
+  EXPECT_EQ((*on_trial)["project"], "crasher");
+  EXPECT_EQ((*on_trial)["slot"], 1);
+  EXPECT_EQ((*on_trial)["trial"], true);
+  const nlohmann::json* crashed = rollback.named("user_exited");
+  ASSERT_NE(crashed, nullptr) << rollback.out;
+  EXPECT_EQ((*crashed)["crash"], true);
+  EXPECT_EQ((*crashed)["level"], "warn");
+  const nlohmann::json* trial_failed = rollback.named("trial_failed");
+  ASSERT_NE(trial_failed, nullptr) << rollback.out;
+  EXPECT_EQ((*trial_failed)["slot"], 1);
+  EXPECT_EQ((*trial_failed)["reason"], "trial_crashed");
+  const nlohmann::json* reboot = rollback.named("reboot");
+  ASSERT_NE(reboot, nullptr) << rollback.out;
+  EXPECT_EQ((*reboot)["reason"], "rollback");
+  EXPECT_EQ((*reboot)["boot"], 1);
   const nlohmann::json* rolled_back = rollback.find("protected", "probe " PRIVOTA_VERSION ", rolled_back");
   ASSERT_NE(rolled_back, nullptr) << rollback.out;
   EXPECT_EQ((*rolled_back)["boot"], 2);
+  EXPECT_EQ((*rolled_back)["event"], "user_selected");
+  EXPECT_EQ((*rolled_back)["outcome"], "rolled_back");
 
   write_user_app("probe_fault");  // valid, faults every time: restarts, then a reboot, forever
   if (HasFatalFailure()) return;

@@ -7,6 +7,12 @@
 namespace privota::rv32 {
 namespace {
 
+uint32_t retired() {
+  uint32_t count = 0;
+  __asm__ volatile(".option push\n.option arch, +zicsr\ncsrr %0, minstret\n.option pop" : "=r"(count));
+  return count;
+}
+
 // virtio-mmio registers (virtio 1.1, 4.2.2).
 constexpr uint32_t kMagicValue = 0x000, kVersion = 0x004, kDeviceId = 0x008, kDeviceFeatures = 0x010,
                    kDeviceFeaturesSel = 0x014, kDriverFeatures = 0x020, kDriverFeaturesSel = 0x024,
@@ -149,9 +155,12 @@ Status VirtioBlock::transfer(uint32_t type, uint64_t block, uint8_t* data, uint3
   queue.avail.idx = ++next_avail_;
   fence();
   set_reg(base_, kQueueNotify, 0);
-  // Polled: the firmware has nothing else to do while its flash works, as on a chip's SPI flash.
+  // Polled: the firmware has nothing else to do while its flash works, as on a chip's SPI flash. The
+  // instructions spent waiting are counted apart: they depend on the host's load, not on the firmware.
+  const uint32_t waiting_since = retired();
   while (*static_cast<volatile uint16_t*>(&queue.used.idx) == last_used_) {
   }
+  wait_instructions_ += retired() - waiting_since;
   fence();
   ++last_used_;
   set_reg(base_, kInterruptAck, reg(base_, kInterruptStatus));
@@ -159,5 +168,7 @@ Status VirtioBlock::transfer(uint32_t type, uint64_t block, uint8_t* data, uint3
     return Status::error(Code::kIoError, "virtio block request failed", static_cast<uint32_t>(block));
   return Status::ok();
 }
+
+uint32_t VirtioBlock::wait_instructions_ = 0;
 
 }  // namespace privota::rv32
