@@ -195,7 +195,7 @@ void write_restart(const char* what, const SupervisorAction& action) {
 // A reboot the user app caused counts against its boot budget (uotadata's budget record, read at the next
 // boot), as on the host: the core decides which reboots carry a failure.
 void record_failed_boot(const SupervisorAction& action) {
-  const AppSlots& slots = *host.boot->slots;
+  AppSlots& slots = *host.boot->slots;
   if (action.failure == BootFailure::kNone || slots.slot_count == 0) return;
   const Status recorded = add_failed_boot(slots.select, slots.slot_count, action.slot, action.failure);
   if (!recorded.is_ok()) console::write_status("protected: recording the failed boot", recorded);

@@ -254,8 +254,9 @@ TEST_F(DeviceFleet, ACrashingImageIsRolledBackAndReportedSo) {
   ASSERT_TRUE(done) << sim.output();
   EXPECT_EQ(done->last_job->outcome, host::FleetOutcome::kRolledBack);
   EXPECT_NE(done->last_job->reason.find("trial failed"), std::string::npos) << done->last_job->reason;
-  if (done->apps.user_app.version != "1.0.0")
+  if (done->apps.user_app.version != "1.0.0") {
     ASSERT_TRUE(wait_status([](const auto& s) { return s.apps.user_app.version == "1.0.0"; }, 20s));
+  }
   sim.power_off();
   EXPECT_EQ(device_.running("user"), "1.0.0 valid");
 }
