@@ -4,6 +4,7 @@
 
 #include <filesystem>
 
+#include "privota/flash_region.h"
 #include "test_support.h"
 
 namespace privota::host {
@@ -18,6 +19,23 @@ TEST(FileFlash, StartsErased) {
   EXPECT_EQ(std::filesystem::file_size(dir / "flash.bin"), kSize);
   for (uint8_t b : test::read_file(dir / "flash.bin"))
     ASSERT_EQ(b, 0xFF);
+}
+
+// An exclusive section (the core holds one around every select-partition write) ends with Flash::release();
+// the file stays mapped and usable after it, through the flash and through a region of it.
+TEST(FileFlash, StaysUsableAfterAnExclusiveSection) {
+  test::TempDir dir;
+  auto flash = FileFlash::create(dir / "flash.bin", kSize);
+  ASSERT_TRUE(flash.is_ok());
+  { const ExclusiveFlash hold(flash.value()); }
+  FlashRegion region(flash.value(), 0, kSize);
+  { const ExclusiveFlash hold(region); }
+  const uint8_t data[2] = {0x12, 0x34};
+  ASSERT_TRUE(flash->program(200, data).is_ok());
+  uint8_t back[2] = {};
+  ASSERT_TRUE(region.read(200, back).is_ok());
+  EXPECT_EQ(back[0], 0x12);
+  EXPECT_EQ(back[1], 0x34);
 }
 
 TEST(FileFlash, ProgramOverUnerasedBytesOnlyClearsBits) {

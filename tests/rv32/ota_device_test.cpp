@@ -35,7 +35,7 @@ class Rv32OtaDevice : public Rv32Device {
     const std::string keys = (kDeviceDir / "keys").string();
     const std::string raw = (dir_ / "raw.bin").string();
     run_steps({std::string(PRIVOTA_CLI) + " image build --elf " + elf + " --chip qemu-rv32 --version " +
-                   version + " --secure-version 1 --project " + project + " -o " + raw,
+                   version + " --secure-version 1 --project " + project + " -o " + raw + " --force",
                std::string(PRIVOTA_CLI) + " image sign --scheme user-cert --key " + keys +
                    "/dev.pem --cert " + keys + "/dev_uac.pem " + raw + " -o " + (root_ / file).string()});
   }

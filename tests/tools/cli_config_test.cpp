@@ -66,7 +66,7 @@ TEST_F(CliConfig, HelpNamesEveryDeviceSetting) {
       settings.insert(key + "." + std::regex_replace(inner, std::regex("_pem$"), ""));
     }
   }
-  EXPECT_EQ(settings.size(), 24u);
+  EXPECT_EQ(settings.size(), 25u);
   for (std::string setting : settings) {
     if (setting == "secure_boot.enabled") setting = "secure_boot.enabled = false";
     EXPECT_NE(help.out.find(setting), std::string::npos) << setting << " is not in --help";

@@ -66,7 +66,7 @@ FileFlash::FileFlash(FileFlash&& other) noexcept
 
 FileFlash& FileFlash::operator=(FileFlash&& other) noexcept {
   if (this != &other) {
-    release();
+    unmap();
     fd_ = std::exchange(other.fd_, -1);
     cells_ = std::exchange(other.cells_, nullptr);
     size_ = std::exchange(other.size_, 0);
@@ -76,10 +76,10 @@ FileFlash& FileFlash::operator=(FileFlash&& other) noexcept {
 }
 
 FileFlash::~FileFlash() {
-  release();
+  unmap();
 }
 
-void FileFlash::release() {
+void FileFlash::unmap() {
   if (cells_ != nullptr) ::munmap(cells_, size_);
   if (fd_ >= 0) ::close(fd_);
   cells_ = nullptr;

@@ -47,7 +47,7 @@ class FileFlash final : public Flash {
  private:
   FileFlash(int fd, uint8_t* cells, uint32_t size, Options options)
       : fd_(fd), cells_(cells), size_(size), options_(options) {}
-  void release();
+  void unmap();  // not Flash::release(), which ends an exclusive section
 
   int fd_ = -1;
   uint8_t* cells_ = nullptr;  // the file, mapped shared
