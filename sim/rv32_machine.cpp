@@ -15,6 +15,7 @@
 #include <string>
 #include <vector>
 
+#include "efuse_from_config.h"
 #include "nbd_flash_server.h"
 #include "privota/rv32/efuse_block.h"
 
@@ -37,36 +38,8 @@ void say(LogView& log, const std::string& level, const std::string& event, const
 
 // The eFuse and configuration block QEMU places in RAM before reset (privota/rv32/efuse_block.h).
 Status write_efuse_block(const host::DeviceConfig& config, const std::filesystem::path& out) {
-  rv32::EfuseBlock fields;
-  fields.secure_boot = config.secure_boot.enabled;
-  if (config.secure_boot.key_digests.size() > rv32::kEfuseMaxKeys)
-    return Status::error(Code::kLimitExceeded, "the rv32 eFuse block holds at most 3 key digests");
-  fields.key_count = static_cast<uint8_t>(config.secure_boot.key_digests.size());
-  for (size_t i = 0; i < fields.key_count; ++i)
-    fields.keys[i] = config.secure_boot.key_digests[i];
-  fields.chip_id = static_cast<uint16_t>(config.chip);
-  fields.confirm_timeout_ms = config.user_app.confirm_timeout_ms;
-  fields.crash_loop_limit = config.user_app.crash_loop_limit;
-  std::vector<uint8_t> args;
-  for (const std::string& arg : config.user_app.args)
-    args.insert(args.end(), arg.c_str(), arg.c_str() + arg.size() + 1);
-  fields.user_args = {args.data(), args.size()};
-  // The OTA service's network section (as privota-rv32-efuse writes it).
-  std::vector<uint8_t> hosts;
-  for (const std::string& host : config.ota.allowed_hosts)
-    hosts.insert(hosts.end(), host.c_str(), host.c_str() + host.size() + 1);
-  fields.allowed_hosts = {hosts.data(), hosts.size()};
-  if (config.ota.allowed_ports.size() > rv32::kEfuseMaxPorts)
-    return Status::error(Code::kLimitExceeded, "the rv32 eFuse block holds at most 4 ota.allowed_ports");
-  fields.port_count = static_cast<uint8_t>(config.ota.allowed_ports.size());
-  for (size_t i = 0; i < fields.port_count; ++i)
-    fields.allowed_ports[i] = config.ota.allowed_ports[i];
-  fields.tls_ca_pem = {reinterpret_cast<const uint8_t*>(config.ota.tls_ca_pem.data()),
-                       config.ota.tls_ca_pem.size()};
-  std::vector<uint8_t> block(rv32::kEfuseBlockSize);
-  const auto* pem = reinterpret_cast<const uint8_t*>(config.user_app.ca_pem.data());
-  PRIVOTA_TRY(
-      rv32::encode_efuse_block(fields, {pem, config.user_app.ca_pem.size()}, {block.data(), block.size()}));
+  std::vector<uint8_t> block;
+  PRIVOTA_TRY(rv32::efuse_block_from_config(config, block));
   std::ofstream file(out, std::ios::binary | std::ios::trunc);
   if (!file.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(block.size())))
     return Status::error(Code::kIoError, "cannot write the eFuse block");

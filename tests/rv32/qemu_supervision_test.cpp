@@ -170,5 +170,40 @@ TEST_F(Rv32Device, EfuseToolRefusesUserAppArgumentsThatDoNotFit) {
   EXPECT_NE(made.out.find("the user app's arguments exceed 128 bytes"), std::string::npos) << made.out;
 }
 
+// The network section's limits: each setting that does not fit is named, and no block is written.
+TEST_F(Rv32Device, EfuseToolRefusesANetworkSectionThatDoesNotFit) {
+  struct Row {
+    const char* what;
+    nlohmann::json ota;
+    const char* says;
+  };
+  std::vector<std::string> many_hosts;
+  for (int i = 0; i < 20; ++i)
+    many_hosts.push_back("update" + std::to_string(i) + ".example.org");  // 20 x ~20 bytes
+  const Row rows[] = {
+      {"five ports", {{"allowed_ports", {443, 444, 445, 446, 447}}}, "at most 4 ota.allowed_ports"},
+      {"hosts over 256 bytes", {{"allowed_hosts", many_hosts}}, "the allowed hosts exceed 256 bytes"},
+  };
+  for (const Row& row : rows) {
+    SCOPED_TRACE(row.what);
+    const std::string json = (dir_ / "net.json").string();
+    const std::filesystem::path efuse = dir_ / "net-efuse.bin";
+    std::ifstream in(kDeviceDir / "device.json");
+    nlohmann::json config = nlohmann::json::parse(in);
+    config["user_app"]["ca_cert"] = (kDeviceDir / "keys/ca/ca_cert.pem").string();
+    // The section is written only with a TLS CA (without one the device refuses every job).
+    config["ota"]["tls_ca"] = (kDeviceDir / "keys/ca/ca_cert.pem").string();
+    for (const auto& [key, value] : row.ota.items())
+      config["ota"][key] = value;
+    std::ofstream(json) << config.dump();
+    std::filesystem::remove(efuse);
+    const test::CommandResult made =
+        test::run_command(std::string(PRIVOTA_RV32_EFUSE_TOOL) + " " + json + " " + efuse.string());
+    EXPECT_EQ(made.exit_code, 1) << made.out;
+    EXPECT_NE(made.out.find(row.says), std::string::npos) << made.out;
+    EXPECT_FALSE(std::filesystem::exists(efuse));
+  }
+}
+
 }  // namespace
 }  // namespace privota
