@@ -113,20 +113,13 @@ void JobThread::run(JobRequest r) {
   // on this thread's heap rather than its stack.
   Result<AppSlots> slots = AppSlots::from_table(*s_.flash, s_.table, r.level);
   std::unique_ptr<OtaJob> job;
-  std::optional<AppDescriptor> rejected;
+  AppDescriptor refused;  // the image this level will not install again (set_job_request)
   if (!slots.is_ok()) {
     outcome = slots.status();
   } else {
     OtaJobContext c;
-    c.slots = &slots.value();
-    c.running_slot = r.running_slot;
-    c.running = r.have_running ? &r.running : nullptr;
     c.policy = s_.trust->policy(r.level);
-    const Result<OtaDataView> view = read_ota_data(slots->select);
-    c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-    AppDescriptor refused;
-    if (view.is_ok() && refused_image(view.value(), refused)) rejected = refused;
-    c.rejected = rejected ? &*rejected : nullptr;
+    set_job_request(c, r, slots.value(), refused);
     c.url_policy = s_.url_policy;
     c.sha256 = &verifier.sha256();
     c.verifier = &verifier.verifier();
@@ -140,7 +133,6 @@ void JobThread::run(JobRequest r) {
     c.config.low_speed_bytes = ota.low_speed_bytes;
     c.config.low_speed_window_ms = ota.low_speed_window_ms;
     c.config.job_deadline_ms = ota.job_deadline_ms;
-    c.expect = r.have_expect ? &r.expect : nullptr;
     job = std::make_unique<OtaJob>(c);
     const bool resumed = r.url[0] == '\0';
     outcome = resumed ? job->resume_from_journal() : job->start({r.url, std::strlen(r.url)});

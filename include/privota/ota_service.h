@@ -50,6 +50,12 @@ struct JobRequest {
   ImageExpectation expect;
 };
 
+// What a request and its level's select partition say about the job, the same for every port's JobRunner:
+// the slots, the running app an update must exceed, the requester's expectation, the anti-rollback floor
+// (into c.policy, which the caller set for the level first) and the image this level refuses to install
+// again (kept in `refused`, which must outlive the job).
+void set_job_request(OtaJobContext& c, const JobRequest& request, AppSlots& slots, AppDescriptor& refused);
+
 class JobRunner {
  public:
   // Starts `request` in the background and returns at once.

@@ -19,6 +19,16 @@ bool refused_image(const OtaDataView& view, AppDescriptor& image) {
   return true;
 }
 
+void set_job_request(OtaJobContext& c, const JobRequest& request, AppSlots& slots, AppDescriptor& refused) {
+  c.slots = &slots;
+  c.running_slot = request.running_slot;
+  c.running = request.have_running ? &request.running : nullptr;
+  c.expect = request.have_expect ? &request.expect : nullptr;
+  const Result<OtaDataView> view = read_ota_data(slots.select);
+  c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
+  c.rejected = view.is_ok() && refused_image(view.value(), refused) ? &refused : nullptr;
+}
+
 namespace {
 
 Status copy_url(Span<const char> url, JobRequest& request) {

@@ -101,16 +101,8 @@ void Rv32JobRunner::job_entry(void* self) {
 }
 
 void Rv32JobRunner::prepare(OtaJobContext& c, AppSlots& slots) {
-  const JobRequest& r = request_;
-  c.slots = &slots;
-  c.running_slot = r.running_slot;
-  c.running = r.have_running ? &r.running : nullptr;
-  c.policy = r.level == AppLevel::kUser ? platform_.user_policy : platform_.protected_policy;
-  const Result<OtaDataView> view = read_ota_data(slots.select);
-  c.policy.min_secure_version = view.is_ok() ? view->secure_version_floor() : 0;
-  // The image this level rolled back is refused again (a crashing update is not installed for ever): the
-  // budget record keeps it across selection writes, as on the host.
-  c.rejected = view.is_ok() && refused_image(view.value(), rejected_) ? &rejected_ : nullptr;
+  c.policy = request_.level == AppLevel::kUser ? platform_.user_policy : platform_.protected_policy;
+  set_job_request(c, request_, slots, rejected_);
   c.url_policy = platform_.url_policy;
   c.sha256 = &sha256_;
   c.verifier = &verifier_;
