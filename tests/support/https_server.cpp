@@ -118,7 +118,9 @@ bool ServerProcess::start(const std::vector<std::string>& argv, const std::files
   stdout_fd_ = out[0];
 
   first_line.clear();
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  // Generous: it only bounds how long a broken server takes to be reported; a working one announces itself
+  // in milliseconds, but on a loaded 2-core machine process start-up alone has taken seconds.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
   while (std::chrono::steady_clock::now() < deadline) {
     pollfd p{stdout_fd_, POLLIN, 0};
     if (poll(&p, 1, 100) <= 0) continue;
