@@ -360,10 +360,17 @@ TEST_F(CurlTransportHostile, AsksForIdentityAndRefusesAnyOtherContentEncoding) {
   EXPECT_NE(std::string(gzip.status.reason()).find("Content-Encoding"), std::string::npos);
 }
 
-TEST_F(CurlTransportHostile, AResetIsANetworkError) {
+// A reset mid-body fails the read as a broken connection, and nothing after the reset is made up. Which of
+// the two words comes is a race in the client's kernel and TLS library, not ours: the RST's error is
+// reported once, and when a read that still returned data took it, the next read sees the end of the
+// stream (seen once in 20 runs on a loaded machine). The job retries both (docs/ota-service.md).
+TEST_F(CurlTransportHostile, AResetMidBodyFailsAsABrokenConnection) {
   CurlTransport transport(trusting(TestPki::get().ca_text()));
   const Fetched f = fetch(transport, server_.url("reset"));
-  EXPECT_EQ(f.status.code(), Code::kNetwork) << f.status.reason();
+  EXPECT_TRUE(f.opened);
+  EXPECT_LE(f.body.size(), 4000u);
+  EXPECT_TRUE(f.status.code() == Code::kNetwork || f.status.code() == Code::kTruncated)
+      << code_name(f.status.code()) << ": " << f.status.reason();
 }
 
 TEST_F(CurlTransportHostile, AStalledBodyTimesOutAfterTheStallTimeout) {
