@@ -58,8 +58,11 @@ void write_status(const char* what, const Status& status) {
   write(what);
   write(": ");
   write(code_name(status.code()));
-  write(": ");
-  write(status.reason());
+  // The bootloader's statuses carry no reason text (PRIVOTA_STATUS_WITHOUT_REASONS): code and detail only.
+  if (status.reason()[0] != '\0') {
+    write(": ");
+    write(status.reason());
+  }
   if (status.detail() != 0) {
     write(" (detail ");
     write_hex(status.detail());
