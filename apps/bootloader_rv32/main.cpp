@@ -83,9 +83,10 @@ void report(const BootDecision& d) {
   if (!loaded.is_ok()) give_up("bootloader: loading the protected app", loaded);
   console::write("bootloader: jumping to ");
   console::write_hex(info.entry_addr);
-  // The instructions spent polling the flash so far: the host's latency, not the boot's work (bench-rv32).
+  // The instructions spent polling the flash and the UART so far: the host's latency, not the boot's work
+  // (scripts/bench-rv32).
   console::write(" (wait ");
-  console::write_dec(VirtioBlock::wait_instructions());
+  console::write_dec(VirtioBlock::wait_instructions() + console::wait_instructions());
   console::write_line(")");
   // The protected firmware learns which slot it is from otadata, as on a chip; a0 carries it for convenience.
   using Entry = void (*)(uint32_t slot);

@@ -379,9 +379,10 @@ void run_user_app(const UserAppBoot& boot) {
   // without it QEMU derives minstret from the host's clock.
   console::write("protected: minstret at the user app's entry: ");
   console::write_dec(instructions_retired());
-  // Of them, the firmware's own polling of the flash (the bootloader's is on its "jumping to" line).
+  // Of them, the firmware's own polling of the flash and the UART (the bootloader's is on its "jumping to"
+  // line).
   console::write(" (wait ");
-  console::write_dec(VirtioBlock::wait_instructions());
+  console::write_dec(VirtioBlock::wait_instructions() + console::wait_instructions());
   console::write_line(")");
   timer_arm(kSliceTicks);
   privota_rv32_enter_user(frame);
