@@ -12,6 +12,7 @@
 #include "privota/rv32/memory_map.h"
 #include "privota/rv32/pmp.h"
 #include "privota/rv32/user_ecall.h"
+#include "privota/rv32/virtio_block.h"
 #include "privota/signed_image.h"
 #include "privota/supervisor.h"
 #include "privota/syscall_service.h"
@@ -378,7 +379,11 @@ void run_user_app(const UserAppBoot& boot) {
   // without it QEMU derives minstret from the host's clock.
   console::write("protected: minstret at the user app's entry: ");
   console::write_dec(instructions_retired());
-  console::write_line("");
+  // Of them, the firmware's own polling of the flash and the UART (the bootloader's is on its "jumping to"
+  // line).
+  console::write(" (wait ");
+  console::write_dec(VirtioBlock::wait_instructions() + console::wait_instructions());
+  console::write_line(")");
   timer_arm(kSliceTicks);
   privota_rv32_enter_user(frame);
 }

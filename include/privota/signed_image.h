@@ -51,6 +51,7 @@ struct SignedImage {
 // Verifies the image at the start of `region`: app image format, signature by `policy`, then anti-rollback.
 // `scratch` (at least kSignatureSectorSize bytes) is the read buffer and holds the signature sector, so no
 // heap or large stack is needed. The first failure is returned with its own code and reason.
+// Built with PRIVOTA_SECURE_BOOT_V2_ONLY (the rv32 bootloader), kUserAppCertificate is refused (unsupported).
 Result<SignedImage> verify_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
                                         SignatureVerifier& verifier, ByteSpan scratch);
 

@@ -2,6 +2,10 @@
 //
 // A status is one code from a single enum plus a short static reason (never owned, never formatted), and an
 // optional number (an offset, an index) that makes the reason precise. Tools turn it into one readable line.
+//
+// PRIVOTA_STATUS_WITHOUT_REASONS (a build-time switch, set only by the rv32 bootloader's build, which must
+// fit the ESP32-C3's 32 KiB bootloader region): statuses keep their code and detail but no reason text, so
+// the texts are not in the program (reason() is ""). Every other build keeps its words.
 #pragma once
 
 #include <stdint.h>
@@ -64,23 +68,49 @@ class [[nodiscard]] Status {
   constexpr Status() = default;
 
   static constexpr Status ok() { return Status(); }
+#ifdef PRIVOTA_STATUS_WITHOUT_REASONS
+  static constexpr Status error(Code code, const char* /*reason*/, uint32_t detail = 0) {
+    return Status(code, detail);
+  }
+#else
   static constexpr Status error(Code code, const char* reason, uint32_t detail = 0) {
     return Status(code, reason, detail);
   }
+#endif
 
-  constexpr bool is_ok() const { return code_ == Code::kOk; }
-  constexpr Code code() const { return code_; }
-  // Always a valid string: "ok" when is_ok().
-  constexpr const char* reason() const { return reason_; }
+  constexpr bool is_ok() const {
+    return code_ == Code::kOk;
+  }
+  constexpr Code code() const {
+    return code_;
+  }
   // A number that locates the problem (offset, index); 0 when the reason says all.
-  constexpr uint32_t detail() const { return detail_; }
+  constexpr uint32_t detail() const {
+    return detail_;
+  }
+
+#ifdef PRIVOTA_STATUS_WITHOUT_REASONS
+  constexpr const char* reason() const {
+    return "";
+  }
+
+ private:
+  constexpr Status(Code code, uint32_t detail) : code_(code), detail_(detail) {}
+#else
+  // Always a valid string: "ok" when is_ok().
+  constexpr const char* reason() const {
+    return reason_;
+  }
 
  private:
   constexpr Status(Code code, const char* reason, uint32_t detail)
       : code_(code), reason_(reason), detail_(detail) {}
+#endif
 
   Code code_ = Code::kOk;
+#ifndef PRIVOTA_STATUS_WITHOUT_REASONS
   const char* reason_ = "ok";
+#endif
   uint32_t detail_ = 0;
 };
 

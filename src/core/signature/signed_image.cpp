@@ -51,9 +51,15 @@ Status verify_signature_sector(const TrustPolicy& policy, ConstByteSpan sector, 
   if (policy.scheme == SignatureScheme::kSecureBootV2) {
     return sbv2::verify_sector(sector, out.signed_digest, policy.trusted_keys, sha256, verifier, out.block);
   }
+#ifdef PRIVOTA_SECURE_BOOT_V2_ONLY
+  // A bootloader verifies only the protected app (Secure Boot v2): the user-app certificate scheme and its
+  // code are left out of it (the rv32 bootloader's 32 KiB region).
+  return Status::error(Code::kUnsupported, "the user-app certificate scheme is not in this build");
+#else
   if (policy.user_ca == nullptr) return Status::error(Code::kInvalidArgument, "no user-app CA configured");
   out.block = 0;
   return user_sig::verify_sector(sector, out.signed_digest, *policy.user_ca, verifier);
+#endif
 }
 
 }  // namespace

@@ -10,6 +10,15 @@ volatile uint8_t* const kUart = reinterpret_cast<volatile uint8_t*>(kUartBase);
 constexpr int kThr = 0, kIer = 1, kFcr = 2, kLcr = 3, kLsr = 5;
 constexpr uint8_t kLsrThrEmpty = 0x20;
 
+uint32_t waited = 0;
+
+uint32_t retired() {
+  uint32_t count = 0;
+  // The bootloader's LTO link assembles for plain rv32imc: name the CSR extension here.
+  __asm__ volatile(".option push\n.option arch, +zicsr\ncsrr %0, minstret\n.option pop" : "=r"(count));
+  return count;
+}
+
 }  // namespace
 
 void init() {
@@ -19,9 +28,17 @@ void init() {
 }
 
 void put(char c) {
-  while ((kUart[kLsr] & kLsrThrEmpty) == 0) {
+  if ((kUart[kLsr] & kLsrThrEmpty) == 0) {
+    const uint32_t since = retired();
+    while ((kUart[kLsr] & kLsrThrEmpty) == 0) {
+    }
+    waited += retired() - since;
   }
   kUart[kThr] = static_cast<uint8_t>(c);
+}
+
+uint32_t wait_instructions() {
+  return waited;
 }
 
 void write(const char* text) {
@@ -58,8 +75,11 @@ void write_status(const char* what, const Status& status) {
   write(what);
   write(": ");
   write(code_name(status.code()));
-  write(": ");
-  write(status.reason());
+  // The bootloader's statuses carry no reason text (PRIVOTA_STATUS_WITHOUT_REASONS): code and detail only.
+  if (status.reason()[0] != '\0') {
+    write(": ");
+    write(status.reason());
+  }
   if (status.detail() != 0) {
     write(" (detail ");
     write_hex(status.detail());

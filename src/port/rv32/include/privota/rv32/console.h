@@ -11,6 +11,9 @@ namespace privota::rv32::console {
 void init();
 void put(char c);
 void write(const char* text);
+// Instructions retired while waiting for the UART to take a byte, since this program started: under QEMU
+// they follow the host (a console piped to a slow reader), not the firmware's work (scripts/bench-rv32).
+uint32_t wait_instructions();
 void write_line(const char* text);
 void write_dec(uint32_t value);
 void write_hex(uint32_t value);  // 0x%08x
