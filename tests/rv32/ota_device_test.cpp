@@ -210,10 +210,10 @@ TEST_F(Rv32OtaDevice, ProtectedFirmwareUpdatesItselfThroughOtadataWhileTheUserAp
       {"ota_0: protected 0.1.0", "privota protected firmware 0.1.0 in ota_0",
        "the owner asks for a protected-firmware update from", "protected-firmware OTA job 1 started",
        "updater 1.0.0 running from user_0", "OTA job activated the new image", "rebooting: job_activated",
-       "ota_1: protected 0.2.0, trial", "privota protected firmware 0.2.0 in ota_1",
-       "on trial in ota_1", "started updater 1.0.0 from user_0 in U-mode",
+       "ota_1: protected 0.2.0, trial", "privota protected firmware 0.2.0 in ota_1", "on trial in ota_1",
        "protected firmware 0.2.0 in ota_1 passed its trial: marked valid",
-       "updater 1.0.0 running from user_0", "halting: app_ended"});
+       "started updater 1.0.0 from user_0 in U-mode", "updater 1.0.0 running from user_0",
+       "halting: app_ended"});
   // The request reached the first power-on only; the second boot ran no job.
   EXPECT_EQ(run.out.find("the owner asks", run.out.find("rebooting")), std::string::npos) << run.out;
 
@@ -248,9 +248,9 @@ TEST_F(Rv32OtaDevice, AProtectedV2ThatCannotStartTheUserAppIsRolledBack) {
   const SimRun run = power_on("--protected-update " + url("broken.bin"));
   ASSERT_EQ(run.exit_code, 0) << run.out;
   expect_lines(run.out, {"OTA job activated the new image", "ota_1: protected 0.2.0, trial",
-                         "loading the user app: out_of_bounds", "rebooting: crash_loop", "gave up on ota_1",
-                         "ota_0: protected 0.1.0", "started updater 1.0.0 from user_0",
-                         "halting: app_ended"});
+                         "loading the user app: out_of_bounds", "rebooting: crash_loop",
+                         "ota_0: protected 0.1.0, rolled_back", "gave up on ota_1",
+                         "started updater 1.0.0 from user_0", "halting: app_ended"});
   EXPECT_FALSE(run.has("passed its trial")) << run.out;
 }
 
@@ -282,9 +282,9 @@ TEST_F(Rv32OtaDevice, APowerCutDuringTheProtectedDownloadResumesWithoutTheReques
 
   const SimRun after = power_on("");
   ASSERT_EQ(after.exit_code, 0) << after.out;
-  expect_lines(after.out, {"resumed OTA job 1 (protected firmware) from its journal",
-                           "OTA job activated the new image", "ota_1: protected 0.2.0, trial",
-                           "protected firmware 0.2.0 in ota_1 passed its trial"});
+  expect_lines(after.out,
+               {"resumed OTA job 1 (protected firmware) from its journal", "OTA job activated the new image",
+                "ota_1: protected 0.2.0, trial", "protected firmware 0.2.0 in ota_1 passed its trial"});
   std::smatch match;
   ASSERT_TRUE(std::regex_search(after.out, match, std::regex("resumed from ([0-9]+)"))) << after.out;
   EXPECT_GT(std::stol(match[1].str()), 0) << "the transfer restarted with a Range request";
