@@ -140,7 +140,7 @@ const std::vector<ConsoleForm>& console_forms() {
        }},
       {"protected", std::regex(R"(protected-firmware update refused: (\w+): .*)"), "ota_refused",
        [](const std::smatch& m) -> nlohmann::json {
-         return {{"level", "protected"}, {"error", m[1].str()}};
+         return {{"error", m[1].str()}};
        }},
       {"protected", std::regex(R"(halting: (\w+))"), "halt",
        [](const std::smatch& m) -> nlohmann::json {
@@ -158,8 +158,9 @@ void console_event(LogView& log, const std::string& line) {
   const std::string msg = src == "console" ? line : line.substr(colon + 2);
   // What the firmware reports as going wrong (a fault, a refusal, a failed trial, a reboot) is a warning.
   bool bad = false;
-  for (const char* start : {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed",
-                            "rebooting", "no user app", "no protected app"})
+  for (const char* start :
+       {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed", "rebooting",
+        "no user app", "no protected app", "protected-firmware update refused"})
     bad = bad || msg.rfind(start, 0) == 0;
   nlohmann::json event = {{"event", "console"}};
   for (const ConsoleForm& form : console_forms()) {

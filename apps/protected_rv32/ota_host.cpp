@@ -104,9 +104,9 @@ void start_owner_request(OtaService& ota, ProtectedSelf& self) {
   console::write_line(" started");
 }
 
-}  // namespace
-
-OtaService& ota_host_init(const OtaHostConfig& config) {
+// The service: over the network when the eFuse block has one and the machine a NIC, else one that refuses
+// every job with the reason.
+OtaService& open_service(const OtaHostConfig& config) {
   const EfuseBlock& efuse = *config.efuse;
   if (!efuse.has_network()) return refuse_jobs("the device configuration has no network (ota.tls_ca)");
   const Status up =
@@ -144,6 +144,13 @@ OtaService& ota_host_init(const OtaHostConfig& config) {
   console::write("protected: network up (10.0.2.15), OTA service ready, ");
   console::write_dec(static_cast<uint32_t>(host_count));
   console::write_line(" allowed hosts");
+  return ota;
+}
+
+}  // namespace
+
+OtaService& ota_host_init(const OtaHostConfig& config) {
+  OtaService& ota = open_service(config);
   resume_interrupted(ota, config);
   if (config.self != nullptr && config.self->owner_url != nullptr) start_owner_request(ota, *config.self);
   return ota;
