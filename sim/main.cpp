@@ -81,11 +81,6 @@ int main(int argc, char** argv) {
     return static_cast<int>(sim::SimExit::kUsage);
   }
   if (machine == "rv32") {
-    if (!options.protected_update_url.empty()) {
-      std::cerr << "privota-sim: --protected-update: the rv32 protected firmware does not update itself yet; "
-                   "leave it out\n";
-      return static_cast<int>(sim::SimExit::kUsage);
-    }
     return static_cast<int>(sim::run_rv32_device(options, rv32));
   }
   return static_cast<int>(sim::run_device(options));

@@ -18,6 +18,7 @@
 #include "efuse_from_config.h"
 #include "nbd_flash_server.h"
 #include "privota/rv32/efuse_block.h"
+#include "privota/rv32/owner_request.h"
 
 extern char** environ;  // the sim's environment, for QEMU (POSIX declares it nowhere)
 
@@ -132,6 +133,15 @@ const std::vector<ConsoleForm>& console_forms() {
        [](const std::smatch& m) -> nlohmann::json {
          return {{"reason", m[1].str()}};
        }},
+      {"protected", std::regex(R"(protected firmware (\S+) in ota_(\d+) passed its trial: marked valid)"),
+       "protected_confirmed",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"slot", number(m[2])}, {"version", m[1].str()}};
+       }},
+      {"protected", std::regex(R"(protected-firmware update refused: (\w+): .*)"), "ota_refused",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"error", m[1].str()}};
+       }},
       {"protected", std::regex(R"(halting: (\w+))"), "halt",
        [](const std::smatch& m) -> nlohmann::json {
          return {{"reason", m[1].str()}};
@@ -148,8 +158,9 @@ void console_event(LogView& log, const std::string& line) {
   const std::string msg = src == "console" ? line : line.substr(colon + 2);
   // What the firmware reports as going wrong (a fault, a refusal, a failed trial, a reboot) is a warning.
   bool bad = false;
-  for (const char* start : {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed",
-                            "rebooting", "no user app", "no protected app"})
+  for (const char* start :
+       {"user app fault", "refused ", "trial of ", "gave up ", "the user app missed", "rebooting",
+        "no user app", "no protected app", "protected-firmware update refused"})
     bad = bad || msg.rfind(start, 0) == 0;
   nlohmann::json event = {{"event", "console"}};
   for (const ConsoleForm& form : console_forms()) {
@@ -184,7 +195,8 @@ class TempDir {
 // Runs one boot: QEMU until it exits (a reset with -no-reboot, or the firmware powering off), or until the
 // power is cut. The console's last words say which.
 BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
-                 const std::filesystem::path& socket, NbdFlashServer& server, LogView& log) {
+                 const std::filesystem::path& owner_request, const std::filesystem::path& socket,
+                 NbdFlashServer& server, LogView& log) {
   std::vector<std::string> args = {
       machine.qemu.string(),
       "-M",
@@ -208,6 +220,9 @@ BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
       "file=nbd+unix:///?socket=" + socket.string() + ",if=none,format=raw,id=flash",
       "-device",
       "virtio-blk-device,drive=flash"};
+  if (!owner_request.empty())
+    args.insert(args.end(),
+                {"-device", "loader,file=" + owner_request.string() + ",addr=0x80041000,force-raw=on"});
   if (machine.net_forward_port == 0) {
     args.insert(args.end(), {"-nic", "none"});
   } else {
@@ -279,6 +294,16 @@ BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
   return BootEnd::kReset;
 }
 
+// The owner's request for one power-on (privota/rv32/owner_request.h): update the protected firmware.
+Status write_owner_request(const std::string& url, const std::filesystem::path& out) {
+  std::vector<uint8_t> block(rv32::kOwnerRequestSize);
+  PRIVOTA_TRY(rv32::encode_owner_request({url.data(), url.size()}, {block.data(), block.size()}));
+  std::ofstream file(out, std::ios::binary | std::ios::trunc);
+  if (!file.write(reinterpret_cast<const char*>(block.data()), static_cast<std::streamsize>(block.size())))
+    return Status::error(Code::kIoError, "cannot write the owner's request block");
+  return Status::ok();
+}
+
 }  // namespace
 
 SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
@@ -303,6 +328,16 @@ SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
     say(log, "error", "sim_error", std::string("device config for the rv32 machine: ") + s.reason());
     return SimExit::kUsage;
   }
+  // As on the host device, the owner's request reaches only the first power-on; the job it starts keeps
+  // its URL in its journal.
+  std::filesystem::path owner_request;
+  if (!options.protected_update_url.empty()) {
+    owner_request = dir.path() / "owner_request.bin";
+    if (const Status s = write_owner_request(options.protected_update_url, owner_request); !s.is_ok()) {
+      say(log, "error", "sim_error", std::string("--protected-update: ") + s.reason());
+      return SimExit::kUsage;
+    }
+  }
   Result<std::unique_ptr<NbdFlashServer>> server =
       NbdFlashServer::start(options.flash, socket, &writes, options.power_cut_at);
   if (!server.is_ok()) {
@@ -315,7 +350,8 @@ SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
     log.set_boot(static_cast<int>(boot));
     say(log, "info", "power_on", "power on" + std::string(boot > 1 ? " (reboot)" : "") + " (rv32 machine)",
         {{"boot", boot}});
-    const BootEnd end = run_boot(machine, efuse, socket, *server.value(), log);
+    const BootEnd end = run_boot(machine, efuse, boot == 1 ? owner_request : std::filesystem::path(), socket,
+                                 *server.value(), log);
     if (end == BootEnd::kReset) continue;
     if (end == BootEnd::kFatal) {  // a panic: the chip resets
       say(log, "error", "protected_crashed", "the firmware stopped on a fatal error: resetting");

@@ -13,6 +13,7 @@
 #include "privota/rv32/mbedtls_crypto.h"
 #include "privota/rv32/memory_map.h"
 #include "privota/rv32/virtio_flash.h"
+#include "protected_self.h"
 #include "user_app_host.h"
 
 PRIVOTA_RV32_APP_DESC();
@@ -49,6 +50,15 @@ void report(const BootDecision& d) {
   }
 }
 
+// Whether any user slot holds something that starts like an app image (erased flash reads 0xFF).
+bool user_app_installed(AppSlots& slots) {
+  for (uint32_t i = 0; i < slots.slot_count; ++i) {
+    uint8_t first = 0xFF;
+    if (!slots.slots[i].read(0, {&first, 1}).is_ok() || first != 0xFF) return true;
+  }
+  return false;
+}
+
 [[noreturn]] void run(uint32_t own_slot) {
   console::write("protected: privota protected firmware ");
   console::write(own_version(privota_app_desc));
@@ -71,6 +81,8 @@ void report(const BootDecision& d) {
   if (!table.is_ok()) give_up("protected: partition table", table.status(), kFatal);
   static Result<AppSlots> slots = AppSlots::from_table(flash, table.value(), AppLevel::kUser);
   if (!slots.is_ok()) give_up("protected: user app slots", slots.status(), kFatal);
+  static ProtectedSelf self;
+  protected_self_init(flash, table.value(), own_slot, self);
 
   static MbedSha256 sha;
   static MbedSignatureVerifier verifier;
@@ -92,12 +104,16 @@ void report(const BootDecision& d) {
   boot.verifier = &verifier;
   boot.user_ca = &user_ca;
   boot.scratch = scratch;
+  boot.self = &self;
   if (decision.is_ok()) {
     report(decision.value());
     boot.have_app = true;
     boot.decision = decision.value();
   } else if (decision.status().code() == Code::kNotFound) {
     console::write_status("protected: no user app to start", decision.status());
+    // The factory case: no user app was ever installed, so a new firmware has nothing more to prove by
+    // starting one (as on the host); an installed app that no longer verifies proves nothing.
+    if (!user_app_installed(slots.value())) confirm_after_user_start(self);
   } else {
     give_up("protected: user app selection", decision.status(), kFatal);
   }

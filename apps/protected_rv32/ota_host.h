@@ -12,6 +12,7 @@
 #include "privota/rv32/efuse_block.h"
 #include "privota/rv32/mbedtls_crypto.h"
 #include "privota/supervisor.h"
+#include "protected_self.h"
 
 namespace privota::rv32 {
 
@@ -24,9 +25,14 @@ struct OtaHostConfig {
   AppSlots* slots = nullptr;
   uint32_t running_slot = 0;
   const AppDescriptor* running = nullptr;
+  // The protected firmware itself: its own job's journal is resumed first (as on the host), and the
+  // owner's request of this power-on starts its update.
+  ProtectedSelf* self = nullptr;
 };
 
-// The service the SyscallService serves the user app's ota_* calls from (set up once).
+// The service the SyscallService serves the user app's ota_* calls from (set up once). A job interrupted by
+// a power cut or a reboot goes on from its journal (the protected level's first); then the owner's request
+// starts the protected firmware's update. OtaService::running() says whether a job runs.
 OtaService& ota_host_init(const OtaHostConfig& config);
 
 // One turn of the background job (nothing when none runs). When the job ended, the event the Supervisor

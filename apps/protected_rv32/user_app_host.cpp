@@ -26,6 +26,12 @@ using Kind = SupervisorEventKind;
 
 constexpr uint32_t kHaltNoUserApp = 2;
 constexpr RamWindow kUserRegion{kUserBase, kUserSize};
+// Where the user app's segments may load: the user region, except in the test image built with a defect
+// (apps/protected_rv32/CMakeLists.txt: protected_no_user_start), which can start no user app.
+#ifndef PRIVOTA_RV32_TEST_NO_USER_START
+#define PRIVOTA_RV32_TEST_NO_USER_START 0
+#endif
+constexpr RamWindow kUserLoadWindow{kUserBase, PRIVOTA_RV32_TEST_NO_USER_START ? 0u : kUserSize};
 // The timer slice: the firmware takes the CPU back at least this often (1 ms) while the user app runs, and
 // each slice is the Supervisor's tick (the confirmation deadline, the watchdog).
 constexpr uint32_t kSliceTicks = kClintHz / 1000;
@@ -92,6 +98,7 @@ struct Host {
   uint32_t preemptions = 0;  // timer slices taken while the user app ran
   uint32_t faults = 0;       // exceptions of the user app this boot
   uint32_t refused = 0;      // system calls refused before the core saw them (frames outside the region)
+  bool app_running = false;  // a user app was entered and has not ended since
 };
 Host host;
 
@@ -155,16 +162,19 @@ uint32_t place_arguments(TrapFrame& frame) {
 SupervisorAction launch(TrapFrame& frame) {
   const AppImageInfo& info = host.boot->decision.image.info;
   const Status loaded =
-      load_app_segments(host.boot->slots->slots[host.boot->decision.slot], info, kUserRegion);
+      load_app_segments(host.boot->slots->slots[host.boot->decision.slot], info, kUserLoadWindow);
   if (!loaded.is_ok()) {
     console::write_status("protected: loading the user app", loaded);
+    host.app_running = false;
     return tell(Kind::kLaunchFailed);
   }
   frame = TrapFrame{};
   frame.x[reg::kSp] = place_arguments(frame);
   frame.mepc = info.entry_addr;
   frame.mstatus = 0;  // MPP = U
+  host.app_running = true;
   const SupervisorAction action = tell(Kind::kUserStarted);
+  if (host.boot->self != nullptr) confirm_after_user_start(*host.boot->self);
   console::write("protected: started ");
   console::write(info.desc.project_name);
   console::write(" ");
@@ -223,12 +233,33 @@ void record_failed_boot(const SupervisorAction& action) {
   power_off(action.reason == SupervisorReason::kNoUserApp ? kHaltNoUserApp : 0);
 }
 
+// The user app is not running (it ended, or there is none) and the Supervisor waits for an OTA job: with no
+// user app to preempt, the firmware gives the job its turns and the Supervisor its ticks here until the
+// Supervisor acts (a reboot into the new image, or a halt once the job ended without one).
+SupervisorAction wait_for_job() {
+  console::write_line("protected: the OTA job runs on with the user app not running");
+  uint64_t last_tick = now_ms();
+  for (;;) {
+    SupervisorEventKind finished = Kind::kTick;
+    if (ota_host_step(finished)) {
+      const SupervisorAction action = tell(finished);
+      if (action.kind != SupervisorActionKind::kNone) return action;
+    }
+    if (now_ms() == last_tick) continue;
+    last_tick = now_ms();
+    const SupervisorAction action = tell(Kind::kTick);
+    if (action.kind != SupervisorActionKind::kNone) return action;
+  }
+}
+
 // Carries out the Supervisor's answers until one lets a user app run: returns the frame to resume.
 TrapFrame* carry_out(SupervisorAction action, TrapFrame* frame) {
   for (;;) {
     switch (action.kind) {
       case SupervisorActionKind::kNone:
-        return frame;
+        if (host.app_running) return frame;
+        action = wait_for_job();
+        break;
       case SupervisorActionKind::kLaunch:
         if (action.reason == SupervisorReason::kCrashRestart)
           write_restart("protected: restarting the crashed user app", action);
@@ -251,9 +282,11 @@ TrapFrame* carry_out(SupervisorAction action, TrapFrame* frame) {
         console::write(" reboots in a row (boot budget ");
         console::write_dec(action.limit);
         console::write_line("): it is not started");
-        // The host's protected app serves on (an owner's job resumed at boot still runs); this firmware
-        // has no main loop without a user app to preempt, so it halts until a new image is flashed.
-        halt(action);
+        // As on the host, an owner's job (resumed or asked for at boot) still runs and reboots into its
+        // image; with none the device halts until a new image is flashed.
+        if (!host.ota->running()) halt(action);
+        action = wait_for_job();
+        break;
       case SupervisorActionKind::kHalt:
         halt(action);
     }
@@ -296,6 +329,7 @@ SupervisorAction on_ecall(TrapFrame& frame) {
     console::write("protected: user app exited with ");
     console::write_dec(frame.x[reg::kA0]);
     console::write_line("");
+    host.app_running = false;
     return tell(Kind::kExited, static_cast<int32_t>(frame.x[reg::kA0]));
   }
   if (what == kEcallFrame) return on_frame_ecall(frame);
@@ -326,6 +360,7 @@ TrapFrame* on_user_trap(TrapFrame* frame) {
   // effect (PMP, an M-mode CSR or instruction, a bad encoding). Counted, reported, and a crash for the
   // Supervisor.
   ++host.faults;
+  host.app_running = false;
   console::write("protected: user app fault ");
   console::write_dec(host.faults);
   report_trap(": ", *frame);
@@ -344,6 +379,7 @@ void run_user_app(const UserAppBoot& boot) {
   ota_config.flash = boot.flash;
   ota_config.table = boot.table;
   ota_config.user_ca = boot.user_ca;
+  ota_config.self = boot.self;
   if (boot.have_app) {
     ota_config.slots = boot.slots;
     ota_config.running_slot = boot.decision.slot;
@@ -374,6 +410,9 @@ void run_user_app(const UserAppBoot& boot) {
   booted.failed_boots = selection.is_ok() ? selection->failed_boots() : 0;
   booted.slot = boot.decision.slot;
   booted.trial = boot.decision.outcome == BootOutcome::kTrial;
+  booted.protected_trial = boot.self != nullptr && boot.self->on_trial;
+  // A job resumed from its journal or started for the owner keeps the device up until it ends.
+  if (ota.running()) (void)tell(Kind::kJobStarted);
   TrapFrame* frame = carry_out(supervisor.on(booted), &trap_stack.user);
   // Instructions since reset: under QEMU's -icount minstret counts them exactly (scripts/bench-rv32);
   // without it QEMU derives minstret from the host's clock.

@@ -13,6 +13,7 @@
 #include "privota/rv32/efuse_block.h"
 #include "privota/rv32/machine.h"
 #include "privota/rv32/mbedtls_crypto.h"
+#include "protected_self.h"
 
 namespace privota::rv32 {
 
@@ -30,6 +31,9 @@ struct UserAppBoot {
   MbedSignatureVerifier* verifier = nullptr;
   MbedCertificateVerifier* user_ca = nullptr;
   ByteSpan scratch;
+  // The protected firmware itself: on trial it confirms itself once the user app started; its own
+  // update (the owner's request, or a journal) runs as the background job.
+  ProtectedSelf* self = nullptr;
 };
 
 // Tells the Supervisor the boot and enters the user app: never returns (the trap handler takes over).

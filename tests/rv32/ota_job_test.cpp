@@ -5,6 +5,7 @@
 // into the passive slot user_1, verifies and selects it; the test reads the flash file afterwards.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <iostream>
 #include <regex>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "https_server.h"
+#include "privota/host/timed_flash.h"
 #include "test_support.h"
 
 namespace privota {
@@ -147,6 +149,35 @@ TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
   std::cout << ram[0].str() << "\n";
   std::cout << "ota_job: job stack peak by state " << r.line("job stack peak by state") << "\n";
   EXPECT_GT(r.value("job stack peak by state", "downloading"), 0) << r.out;
+  // The job's RAM without TLS: the runner (its chunk and signature-sector buffer), the stack's peak in the
+  // states that hold no TLS session, and the heap above what the firmware keeps (the user-app CA) when no
+  // TLS session exists. TLS apart: what a connection adds to the heap, and the transport object.
+  long stack = 0;
+  for (const char* state : {"queued", "verifying", "activating"})
+    stack = std::max(stack, r.value("job stack peak by state", state));
+  const long runner = r.value("ram", "runner");
+  const long heap = r.value("ram", "heap peak without TLS") - r.value("ram", "heap user-app CA");
+  const long tls = r.value("ram", "heap peak with TLS") - r.value("ram", "heap peak without TLS");
+  std::cout << "ota_job: job RAM without TLS " << runner + stack + heap << " B (runner " << runner
+            << " + stack peak " << stack << " + heap " << heap << "); TLS apart: heap " << tls
+            << " B + transport " << r.value("ram", "transport") << " B\n";
+  EXPECT_GT(stack, 0) << r.out;
+  // The flash device time of the update on the W25Q32JV timing model (the host's TimedFlash figures).
+  const host::FlashTiming t;
+  const long read = r.value("flash ops", "bytes_read");
+  const long pages = r.value("flash ops", "pages_programmed");
+  const long sectors = r.value("flash ops", "sector_erases");
+  const long blocks = r.value("flash ops", "block_erases");
+  const double ms =
+      (static_cast<double>(read) * t.read_us_per_byte + static_cast<double>(pages) * t.page_program_us +
+       static_cast<double>(sectors) * t.sector_erase_us + static_cast<double>(blocks) * t.block_erase_us) /
+      1000;
+  std::cout << "ota_job: flash device time " << static_cast<long>(ms) << " ms on the W25Q32JV timing model ("
+            << sectors << " sector and " << blocks << " block erases, " << pages << " pages programmed, "
+            << read << " B read)\n";
+  // Every page of the image was programmed, and the slot was read back for verification.
+  EXPECT_GE(pages, static_cast<long>(image_.size() / 256)) << r.out;
+  EXPECT_GE(read, static_cast<long>(image_.size())) << r.out;
 }
 
 TEST_F(Rv32OtaJob, TamperedImageIsRefusedAndTheSelectionStays) {

@@ -125,10 +125,25 @@ TEST_F(Rv32Sim, RollbackRebootsTheMachineAndMaxBootsStopsALoop) {
   EXPECT_EQ(loop.power_off()["result"], "max_boots");
 }
 
+// The owner's request reaches the firmware; this device has no network, so it is refused with the reason
+// and the device goes on (the jobs themselves: ota_device_test.cpp).
+TEST_F(Rv32Sim, TheOwnersRequestWithoutANetworkIsRefusedAndTheDeviceGoesOn) {
+  const SimRun run = sim("--protected-update https://127.0.0.1/x.bin");
+  EXPECT_EQ(run.exit_code, 0) << run.out;
+  const nlohmann::json* refused = run.find("protected", "protected-firmware update refused");
+  ASSERT_NE(refused, nullptr) << run.out;
+  EXPECT_EQ((*refused)["event"], "ota_refused");
+  EXPECT_EQ((*refused)["level"], "warn");
+  // Its URL policy allows no host: the request is judged before anything else.
+  EXPECT_EQ((*refused)["error"], "url_host_not_allowed");
+}
+
 TEST_F(Rv32Sim, BadOptionsAreRefused) {
-  const SimRun update = sim("--protected-update https://127.0.0.1/x.bin");
+  const SimRun update = sim("--protected-update https://127.0.0.1/" + std::string(480, 'x'));
   EXPECT_EQ(update.exit_code, 1);
-  EXPECT_NE(update.out.find("does not update itself yet"), std::string::npos) << update.out;
+  EXPECT_NE(update.out.find("--protected-update: the protected-update URL must be 1 to 479 bytes"),
+            std::string::npos)
+      << update.out;
   const test::CommandResult forward =
       test::run_command(std::string(PRIVOTA_SIM) + " run " + flash_.string() + " --config " +
                         (kDeviceDir / "device.json").string() + " --machine host --net-forward 8443");

@@ -173,15 +173,30 @@ class CountingFlash final : public Flash {
   explicit CountingFlash(Flash& flash) : flash_(flash) {}
   uint32_t size() const override { return flash_.size(); }
   Status read(uint32_t addr, ByteSpan out) override {
+    bytes_read += out.size();
     return timed([&] { return flash_.read(addr, out); });
   }
   Status program(uint32_t addr, ConstByteSpan data) override {
+    // Pages touched, as a NOR chip programs them (256 B each).
+    if (!data.empty()) pages_programmed += (addr + data.size() - 1) / 256 - addr / 256 + 1;
     return timed([&] { return flash_.program(addr, data); });
   }
   Status erase(uint32_t addr, uint32_t len) override {
+    // As ESP-IDF's esp_flash_erase_region splits a range: 64 KiB blocks where whole and aligned, 4 KiB
+    // sectors for the rest (the host's TimedFlash counts the same way).
+    for (uint32_t at = addr; at < addr + len;) {
+      const bool block = at % 0x10000 == 0 && addr + len - at >= 0x10000;
+      (block ? block_erases : sector_erases) += 1;
+      at += block ? 0x10000 : 0x1000;
+    }
     return timed([&] { return flash_.erase(addr, len); });
   }
   uint64_t instructions = 0;
+  // What the job did to the flash, for the device time on a real chip's timing model (the test computes it).
+  uint32_t bytes_read = 0;
+  uint32_t pages_programmed = 0;
+  uint32_t sector_erases = 0;
+  uint32_t block_erases = 0;
 
  private:
   template <typename F>
@@ -433,6 +448,11 @@ int main() {
   console::put('\n');
   write_number("ota_job: instructions in the flash driver thousands ",
                static_cast<uint32_t>(counted.instructions / 1000));
+  console::put('\n');
+  write_number("ota_job: flash ops bytes_read ", counted.bytes_read);
+  write_number(" pages_programmed ", counted.pages_programmed);
+  write_number(" sector_erases ", counted.sector_erases);
+  write_number(" block_erases ", counted.block_erases);
   console::put('\n');
   // Waiting costs a turn too (a poll that found nothing, two switches), as many as the network is slow:
   // what the turns did beyond the cheapest one is the work.

@@ -26,6 +26,10 @@ constexpr uint32_t kBootloaderSize = 0x40000;
 // loader (-device loader,file=efuse.bin,addr=...) before reset, as the chip's eFuses exist before boot.
 constexpr uintptr_t kEfuseBase = 0x80040000;
 constexpr uint32_t kEfuseSize = 0x1000;
+// The device owner's request for this power-on (privota/rv32/owner_request.h), placed by the loader the same
+// way, only on the power-on it was made for.
+constexpr uintptr_t kOwnerRequestBase = 0x80041000;
+constexpr uint32_t kOwnerRequestBlockSize = 0x200;
 // The protected firmware: every segment of its image must load inside this window.
 constexpr uintptr_t kProtectedBase = 0x80100000;
 constexpr uint32_t kProtectedSize = 0x100000;
