@@ -210,15 +210,18 @@ TEST_F(CliSigningFlows, AppendAddsBlocksUpToThreeAndAnyTrustedOneVerifies) {
 }
 
 TEST_F(CliSigningFlows, AppendLaysOutBlocksAsEspsecureDoes) {
-  // Espressif's one-key image plus our block for the second key = Espressif's two-key image, but for the
+  // Espressif's one-key image plus our block for the second key: its image and block 0 kept byte for byte,
+  // and block 1 laid out as in Espressif's two-key image (signed by the same second key), but for the
   // randomized RSA-PSS signature and the CRC over it.
-  test::write_file(dir_ / "rsa.bin", test::read_file(vector_path("hello.sbv2_rsa.bin")));
+  const std::vector<uint8_t> one = test::read_file(vector_path("hello.sbv2_rsa.bin"));
+  test::write_file(dir_ / "rsa.bin", one);
   sign(vector_path("sbv2_rsa3072_other.pem"), "rsa.bin", "two.bin", "--append");
   const std::vector<uint8_t> ours = file("two.bin");
   const std::vector<uint8_t> theirs = test::read_file(vector_path("hello.sbv2_two_keys.bin"));
   ASSERT_EQ(ours.size(), theirs.size());
+  EXPECT_TRUE(std::equal(one.begin(), one.begin() + kSector + kBlock, ours.begin()));
   const size_t random_first = kSector + kBlock + 812, random_last = kSector + kBlock + 1199;
-  for (size_t i = 0; i < ours.size(); ++i) {
+  for (size_t i = kSector + kBlock; i < ours.size(); ++i) {
     if (i >= random_first && i <= random_last) continue;
     ASSERT_EQ(ours[i], theirs[i]) << "at file offset " << i;
   }
