@@ -266,6 +266,24 @@ TEST_F(CliSigningFlows, AppendRefusesWhatItCannotExtend) {
   }
 }
 
+TEST_F(CliSigningFlows, ChipsWithOneKeyTakeOneBlock) {
+  // The ESP32 (v3) checks one block, the ESP32-C2 has one key digest: a second block would never count.
+  build_image("esp32.bin", "1.0.0", 0, "esp32");
+  sign(vector_path("sbv2_rsa3072.pem"), "esp32.bin", "one.bin");
+  expect_refused("image sign --scheme secure-boot-v2 --append --key " +
+                     vector_path("sbv2_rsa3072_other.pem") + " " + path("one.bin") + " -o " + path("x.bin"),
+                 "(built for esp32): its Secure Boot v2 uses one signature block");
+  build_image("c2.bin", "1.0.0", 0, "esp32c2");
+  expect_refused("image sign --scheme secure-boot-v2 --key " + vector_path("sbv2_ecdsa_p256.pem") +
+                     " --key " + path("ec2.pem") + " " + path("c2.bin") + " -o " + path("x.bin"),
+                 "cannot read");  // the second key is missing: refused before any chip rule
+  expect_ok("key gen --type ecdsa-p256 -o " + path("ec2.pem"));
+  expect_refused("image sign --scheme secure-boot-v2 --key " + vector_path("sbv2_ecdsa_p256.pem") +
+                     " --key " + path("ec2.pem") + " " + path("c2.bin") + " -o " + path("x.bin"),
+                 "(built for esp32c2): its Secure Boot v2 uses one signature block");
+  EXPECT_FALSE(std::filesystem::exists(dir_ / "x.bin"));
+}
+
 // --- image digest -> external signature -> image attach-signature ---
 
 TEST_F(CliSigningFlows, DigestIsWhatTheSignatureCovers) {

@@ -84,6 +84,7 @@ void add_attach(CLI::App& group) {
     if (!o->pubkey.empty()) {
       const tools::Key key = tools::Key::load(o->pubkey);
       check_chip_verifies(image, key, o->input);
+      check_chip_takes_blocks(image, o->append ? 2 : 1, o->input);
       try {
         signed_image = tools::attach_secure_boot_v2(image, key, signature, o->append);
       } catch (const ToolError& e) {

@@ -55,6 +55,19 @@ void check_chip_verifies(const std::vector<uint8_t>& image, const tools::Key& ke
   }
 }
 
+void check_chip_takes_blocks(const std::vector<uint8_t>& image, size_t blocks, const std::string& name) {
+  if (image.size() < kImageHeaderSize || blocks <= 1) return;
+  const ChipInfo* chip = chip_by_id(load_le16(image.data() + 12));
+  // ESP-IDF's Secure Boot v2 guide: the ESP32 (v3.0) takes one signature block, and the ESP32-C2 stores one
+  // key digest in eFuse; a second block there is never checked.
+  if (chip && (chip->id == ChipId::kEsp32 || chip->id == ChipId::kEsp32C2)) {
+    throw ToolError(fmt::format(
+        "cannot sign '{}' (built for {}): its Secure Boot v2 uses one signature block; a second would never "
+        "be checked",
+        name, chip->name));
+  }
+}
+
 namespace {
 
 void add_sign(CLI::App& group) {
@@ -105,6 +118,7 @@ void add_sign(CLI::App& group) {
     if (!user) {
       for (const tools::Key& key : keys)
         check_chip_verifies(image, key, o->input);
+      check_chip_takes_blocks(image, o->append ? keys.size() + 1 : keys.size(), o->input);
     }
     std::vector<uint8_t> signed_image;
     try {
@@ -223,8 +237,8 @@ void add_verify(CLI::App& group) {
   auto o = std::make_shared<VerifyOptions>();
   CLI::App* cmd = group.add_subcommand("verify",
                                        "Check a signed app image as a device would: image, signature sector, "
-                                       "trust, anti-rollback. Prints VALID "
-                                       "or exits 1 with the reason");
+                                       "trust, anti-rollback (Secure Boot v2: one block signed by a trusted "
+                                       "key is enough). Prints VALID or exits 1 with the reason");
   cmd->add_option("image", o->input, "the signed image")->required();
   tools::add_trust_options(*cmd, o->trust);
   cmd->add_option("--min-secure-version", o->min_secure_version,
