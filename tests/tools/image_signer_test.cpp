@@ -225,6 +225,36 @@ TEST(ImageSigner, SignaturesAreRandomized) {
   EXPECT_NE(tools::sign_secure_boot_v2(hello(), rsa), tools::sign_secure_boot_v2(hello(), rsa));
 }
 
+TEST(ImageSigner, EcdsaSignaturesAreDeterministic) {
+  // RFC 6979: the nonce comes from the key and the digest, so the block is the same every time.
+  const std::vector<Key> ecdsa = keys({"sbv2_ecdsa_p256.pem"});
+  EXPECT_EQ(tools::sign_secure_boot_v2(hello(), ecdsa), tools::sign_secure_boot_v2(hello(), ecdsa));
+}
+
+TEST(ImageSigner, AppendedBlockGoesAfterEspsecuresBlock) {
+  const std::vector<uint8_t> ours =
+      tools::append_secure_boot_v2(vector_file("hello.sbv2_rsa.bin"), keys({"sbv2_rsa3072_other.pem"}));
+  // Block 0 is Espressif's one-key block, kept; block 1 as in their two-key image but for its signature.
+  const std::vector<uint8_t> one = vector_file("hello.sbv2_rsa.bin");
+  EXPECT_TRUE(std::equal(one.begin(), one.begin() + kSector + sbv2::kBlockSize, ours.begin()));
+  std::vector<uint8_t> theirs = vector_file("hello.sbv2_two_keys.bin");
+  std::copy(one.begin() + kSector, one.begin() + kSector + sbv2::kBlockSize, theirs.begin() + kSector);
+  expect_equal_outside(ours, theirs, {in_block(1, 812, 1199)});
+  const Result<SignedImage> second = verify_sbv2(ours, {"sbv2_rsa3072_other"});
+  ASSERT_TRUE(second.is_ok()) << second.status().reason();
+  EXPECT_EQ(second->block, 1);
+}
+
+TEST(ImageSigner, AttachingImageSignsOwnSignatureGivesTheSameBytes) {
+  const std::vector<uint8_t> signed_image = tools::sign_secure_boot_v2(hello(), keys({"sbv2_rsa3072.pem"}));
+  std::vector<uint8_t> signature(signed_image.begin() + kSector + 812, signed_image.begin() + kSector + 1196);
+  std::reverse(signature.begin(), signature.end());
+  EXPECT_EQ(
+      tools::attach_secure_boot_v2(hello(), Key::load(vector_path("sbv2_rsa3072.pub.pem")), signature, false),
+      signed_image);
+  EXPECT_EQ(tools::signed_digest(signed_image), tools::signed_digest(hello()));
+}
+
 // --- Refusals: each says what is wrong. ---
 
 struct SignRefusal {
@@ -314,7 +344,76 @@ INSTANTIATE_TEST_SUITE_P(
             [] { sign_user(hello(), "user_rsa3072.pem", vector_text("uac.pem") + vector_text("uac.pem")); },
             "more than one certificate"},
         SignRefusal{"CertNotPem", [] { sign_user(hello(), "user_rsa3072.pem", "hello"); },
-                    "does not parse as PEM X.509"}),
+                    "does not parse as PEM X.509"},
+        SignRefusal{"AppendToUnsigned",
+                    [] { tools::append_secure_boot_v2(hello(), keys({"sbv2_rsa3072.pem"})); },
+                    "the image is unsigned"},
+        SignRefusal{"AppendToUserApp",
+                    [] {
+                      tools::append_secure_boot_v2(vector_file("hello.user_signed.bin"),
+                                                   keys({"sbv2_rsa3072.pem"}));
+                    },
+                    "carries a user-app certificate sector"},
+        SignRefusal{"AppendTheSameKey",
+                    [] {
+                      tools::append_secure_boot_v2(vector_file("hello.sbv2_rsa.bin"),
+                                                   keys({"sbv2_rsa3072.pem"}));
+                    },
+                    "signed block 0 already"},
+        SignRefusal{"AppendAFourthBlock",
+                    [] {
+                      tools::append_secure_boot_v2(vector_file("hello.sbv2_two_keys.bin"),
+                                                   keys({"sbv2_ecdsa_p256.pem", "user_rsa3072.pem"}));
+                    },
+                    "takes 1 to 3 blocks; the image has 2 and 2 more"},
+        SignRefusal{"AppendAfterADamagedBlock",
+                    [] {
+                      std::vector<uint8_t> image = vector_file("hello.sbv2_two_keys.bin");
+                      image[kSector + sbv2::kBlockSize + 40] ^= 1;
+                      tools::append_secure_boot_v2(image, keys({"sbv2_ecdsa_p256.pem"}));
+                    },
+                    "block 1 is damaged"},
+        SignRefusal{"AppendAfterJunk",
+                    [] {
+                      std::vector<uint8_t> image = vector_file("hello.sbv2_rsa.bin");
+                      image[kSector + 3000] = 0;
+                      tools::append_secure_boot_v2(image, keys({"sbv2_ecdsa_p256.pem"}));
+                    },
+                    "holds data after its last block"},
+        SignRefusal{"SectorCutShort",
+                    [] {
+                      std::vector<uint8_t> image = vector_file("hello.sbv2_rsa.bin");
+                      image.resize(kSector + 2000);
+                      tools::append_secure_boot_v2(image, keys({"sbv2_ecdsa_p256.pem"}));
+                    },
+                    "the signature sector after the image is 2000 bytes, not 4096"},
+        SignRefusal{"AttachAnotherKeysSignature",
+                    [] {
+                      const std::vector<uint8_t> other =
+                          tools::sign_secure_boot_v2(hello(), keys({"sbv2_rsa3072_other.pem"}));
+                      std::vector<uint8_t> signature(other.begin() + kSector + 812,
+                                                     other.begin() + kSector + 1196);
+                      std::reverse(signature.begin(), signature.end());
+                      tools::attach_secure_boot_v2(hello(), Key::load(vector_path("sbv2_rsa3072.pub.pem")),
+                                                   signature, false);
+                    },
+                    "the signature does not verify with"},
+        SignRefusal{"AttachEcdsaNotDer",
+                    [] {
+                      tools::attach_secure_boot_v2(hello(), Key::load(vector_path("sbv2_ecdsa_p256.pub.pem")),
+                                                   std::vector<uint8_t>(72, 0x30), false);
+                    },
+                    "72 bytes and no ECDSA P-256 signature"},
+        SignRefusal{
+            "AttachUserWrongLength",
+            [] { tools::attach_user_app(hello(), vector_text("uac.pem"), std::vector<uint8_t>(383)); },
+            "the signature is 383 bytes; an RSA-3072 signature is 384"},
+        SignRefusal{"AttachUserRsa2048Cert",
+                    [] {
+                      tools::attach_user_app(hello(), vector_text("uac_rsa2048.pem"),
+                                             std::vector<uint8_t>(384));
+                    },
+                    "RSA-2048 key; user-app signing keys are RSA-3072"}),
     [](const auto& info) { return info.param.name; });
 
 }  // namespace

@@ -194,4 +194,10 @@ std::string certificate_subject(const std::string& pem) {
   return dn_text(cert.crt.subject);
 }
 
+std::string certificate_issuer(const std::string& pem) {
+  ParsedCertificate cert;
+  parse_certificate(cert, pem, "certificate");
+  return dn_text(cert.crt.issuer);
+}
+
 }  // namespace privota::tools

@@ -61,5 +61,7 @@ void check_ca_destination(const std::filesystem::path& dir, bool overwrite);
 // The subject of the (first) certificate in `pem`, e.g. "C=US, O=privota test, CN=privota user-app
 // developer". Throws ToolError if it does not parse.
 std::string certificate_subject(const std::string& pem);
+// Its issuer, the same way.
+std::string certificate_issuer(const std::string& pem);
 
 }  // namespace privota::tools

@@ -1,5 +1,8 @@
 #include "flash_image.h"
 
+#include <algorithm>
+#include <iterator>
+
 #include <fmt/format.h>
 
 #include "privota/app_image.h"
@@ -12,10 +15,15 @@
 
 namespace privota::tools {
 
-void create_flash_file(const std::filesystem::path& path, uint32_t size, const PartitionTable& table) {
-  if (size < kPartitionTableOffset + Flash::kSectorSize || size % Flash::kSectorSize != 0) {
-    throw ToolError(fmt::format("flash size 0x{:x} is too small or not a multiple of 4 KiB", size));
+void check_flash_size(uint32_t size) {
+  if (std::find(std::begin(kFlashSizes), std::end(kFlashSizes), size) == std::end(kFlashSizes)) {
+    throw ToolError(fmt::format("flash size {} is not one a chip has; use 1MB, 2MB, 4MB, 8MB or 16MB",
+                                format_byte_count(size)));
   }
+}
+
+void create_flash_file(const std::filesystem::path& path, uint32_t size, const PartitionTable& table) {
+  check_flash_size(size);
   const Status valid = table.validate(size);
   if (!valid.is_ok()) {
     throw ToolError(

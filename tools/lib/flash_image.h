@@ -12,8 +12,13 @@
 
 namespace privota::tools {
 
-// Creates `path` as an erased flash of `size` bytes holding `table` at 0x8000. The table is validated
-// against the size first; nothing is written when it does not fit. Throws ToolError.
+// The flash sizes esptool's --flash_size offers for the ESP32-C3 and its kin (SPI NOR parts come in these).
+constexpr uint32_t kFlashSizes[] = {1u << 20, 2u << 20, 4u << 20, 8u << 20, 16u << 20};
+// Throws ToolError naming the sizes when `size` is not one of kFlashSizes.
+void check_flash_size(uint32_t size);
+
+// Creates `path` as an erased flash of `size` bytes (one of kFlashSizes) holding `table` at 0x8000. The table
+// is validated against the size first; nothing is written when it does not fit. Throws ToolError.
 void create_flash_file(const std::filesystem::path& path, uint32_t size, const PartitionTable& table);
 
 struct PartitionWrite {

@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 
+#include "key_file.h"
 #include "privota/partition_table.h"
 
 namespace privota::cli {
@@ -20,6 +21,15 @@ void add_config_commands(CLI::App& app);
 void add_fleet_commands(CLI::App& app);
 // `image sign` and `image verify`, added to the `image` group by add_image_commands.
 void add_image_signing_commands(CLI::App& image_group);
+// `image digest` and `image attach-signature`: signatures made elsewhere (an HSM).
+void add_image_external_signature_commands(CLI::App& image_group);
+
+// Throws ToolError when the chip the image is built for cannot verify a Secure Boot v2 block made with `key`
+// (a device would never boot it); `name` is the image file's.
+void check_chip_verifies(const std::vector<uint8_t>& image, const tools::Key& key, const std::string& name);
+// Throws ToolError when the image's chip checks fewer Secure Boot v2 blocks than `blocks` (at least that
+// many will be in the image).
+void check_chip_takes_blocks(const std::vector<uint8_t>& image, size_t blocks, const std::string& name);
 
 // Reads a table from a CSV, a binary table or a whole flash image, whichever `path` holds; a CSV is checked
 // against `flash_size` when given. Throws ToolError.

@@ -43,13 +43,15 @@ void add_new(CLI::App& group) {
   CLI::App* cmd =
       group.add_subcommand("new", "Create an erased flash file holding a partition table at 0x8000");
   cmd->add_option("--table", o->table, "partition table: table.csv or table.bin")->required();
-  cmd->add_option("--size", o->size, "flash size (e.g. 4MB, 0x400000)")->capture_default_str();
+  cmd->add_option("--size", o->size, "flash size: 1MB, 2MB, 4MB, 8MB or 16MB (esptool's sizes)")
+      ->capture_default_str();
   cmd->add_option("-o,--output", o->output, "the flash file to create")->required();
   cmd->add_flag("--force", o->force, "replace an existing file (its contents are lost)");
   cmd->callback([o] {
     tools::check_output({o->output, o->force, {o->table}});
     const auto size = tools::parse_byte_count(o->size);
     if (!size) throw ToolError(fmt::format("--size '{}' is not a byte count (e.g. 4MB, 0x400000)", o->size));
+    tools::check_flash_size(*size);  // before the table is checked against it
     tools::create_flash_file(o->output, *size, load_partition_table(o->table, size));
   });
 }

@@ -11,6 +11,7 @@
 #include "privota/chip.h"
 #include "privota/host/chip_names.h"
 #include "privota/host/mbedtls_digest.h"
+#include "signature_report.h"
 #include "tool_error.h"
 
 namespace privota::cli {
@@ -74,8 +75,10 @@ void add_info(CLI::App& group) {
     bool json = false;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* cmd =
-      group.add_subcommand("info", "Check an app image and show its header, segments and descriptor");
+  CLI::App* cmd = group.add_subcommand(
+      "info",
+      "Check an app image and show its header, segments, descriptor and signature (Secure Boot v2 blocks: "
+      "scheme and key digest; user-app sector: certificate subject and issuer)");
   cmd->add_option("image", o->input, "app.bin")->required();
   cmd->add_flag("--json", o->json, "print JSON");
   cmd->callback([o] {
@@ -90,10 +93,13 @@ void add_info(CLI::App& group) {
     if (!info.is_ok())
       throw ToolError(fmt::format("{}: not a valid app image: {}", o->input, tools::describe(info.status())));
     const size_t trailing = bytes.size() - info->image_size;
+    const tools::SignatureReport signature = tools::signature_report(bytes, info->image_size);
     std::string text = tools::image_info_text(*info);
     if (trailing > 0) text += fmt::format("After the image:   {} bytes (padding, signature)\n", trailing);
+    text += signature.text;
     nlohmann::json json = tools::image_info_json(*info);
     json["trailing_bytes"] = trailing;
+    json["signature"] = signature.json;
     print_output(o->json, text, json.dump(2));
   });
 }

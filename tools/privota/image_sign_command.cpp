@@ -43,33 +43,46 @@ const char* sbv2_block_scheme(uint8_t version) {
   return version == sbv2::kVersionEcdsa ? "ECDSA P-256" : "RSA-3072";
 }
 
-// A Secure Boot v2 signature the image's chip cannot verify would brick the device at the next boot.
-void check_chip_verifies(const std::vector<uint8_t>& image, const std::vector<tools::Key>& keys,
-                         const std::string& name) {
+}  // namespace
+
+void check_chip_verifies(const std::vector<uint8_t>& image, const tools::Key& key, const std::string& name) {
   if (image.size() < kImageHeaderSize) return;  // the signer says what is wrong with it
   const ChipInfo* chip = chip_by_id(load_le16(image.data() + 12));
   if (!chip) return;
-  for (const tools::Key& key : keys) {
-    if (!chip_verifies_sbv2_block(*chip, sbv2_block_version(key))) {
-      throw ToolError(fmt::format("cannot sign '{}' (built for {}): {}; '{}' is an {} key", name, chip->name,
-                                  host::sbv2_schemes_sentence(*chip), key.name(), key.description()));
-    }
+  if (!chip_verifies_sbv2_block(*chip, sbv2_block_version(key))) {
+    throw ToolError(fmt::format("cannot sign '{}' (built for {}): {}; '{}' is an {} key", name, chip->name,
+                                host::sbv2_schemes_sentence(*chip), key.name(), key.description()));
   }
 }
+
+void check_chip_takes_blocks(const std::vector<uint8_t>& image, size_t blocks, const std::string& name) {
+  if (image.size() < kImageHeaderSize || blocks <= 1) return;
+  const ChipInfo* chip = chip_by_id(load_le16(image.data() + 12));
+  // ESP-IDF's Secure Boot v2 guide: the ESP32 (v3.0) takes one signature block, and the ESP32-C2 stores one
+  // key digest in eFuse; a second block there is never checked.
+  if (chip && (chip->id == ChipId::kEsp32 || chip->id == ChipId::kEsp32C2)) {
+    throw ToolError(fmt::format(
+        "cannot sign '{}' (built for {}): its Secure Boot v2 uses one signature block; a second would never "
+        "be checked",
+        name, chip->name));
+  }
+}
+
+namespace {
 
 void add_sign(CLI::App& group) {
   struct Options {
     std::string scheme, cert, input, output;
     std::vector<std::string> keys;
-    bool force = false;
+    bool force = false, append = false;
   };
   auto o = std::make_shared<Options>();
   CLI::App* cmd = group.add_subcommand(
       "sign",
       "Sign an app image: pad it to 4 KiB and append a signature sector. secure-boot-v2 = the protected app "
-      "(espsecure.py sign_data --version 2 layout, RSA-3072 or ECDSA P-256, up to 3 keys); user-cert = the "
-      "user "
-      "app (ESP-PrivSep sign_user_app layout, RSA-3072 key and its user-app certificate)");
+      "(espsecure.py sign_data --version 2 layout, RSA-3072 or ECDSA P-256, up to 3 keys; --append adds "
+      "blocks to a signed image); user-cert = the user app (ESP-PrivSep sign_user_app layout, RSA-3072 key "
+      "and its user-app certificate)");
   cmd->add_option("--scheme", o->scheme, "secure-boot-v2 or user-cert")
       ->required()
       ->check(CLI::IsMember({kSchemeSbv2, kSchemeUser}));
@@ -77,7 +90,12 @@ void add_sign(CLI::App& group) {
       ->required()
       ->allow_extra_args(false);
   cmd->add_option("--cert", o->cert, "user-cert: the user-app certificate (PEM) issued for --key");
-  cmd->add_option("image", o->input, "the unsigned app image (from `privota image build`)")->required();
+  cmd->add_option("image", o->input,
+                  "the unsigned app image (from `privota image build`); with --append, the signed one")
+      ->required();
+  cmd->add_flag("--append", o->append,
+                "secure-boot-v2: keep the blocks the image carries and add one per --key after them (3 "
+                "blocks at most; espsecure's --append_signatures)");
   cmd->add_option("-o,--output", o->output, "where to write the signed image (never the input itself)")
       ->required();
   cmd->add_flag("--force", o->force, "replace an existing file");
@@ -90,15 +108,23 @@ void add_sign(CLI::App& group) {
       throw ToolError("--scheme user-cert takes exactly one --key and its --cert");
     }
     if (!user && !o->cert.empty()) throw ToolError("--cert belongs to --scheme user-cert");
+    if (user && o->append) {
+      throw ToolError("--append adds Secure Boot v2 blocks; a user-app image carries one signature");
+    }
     std::vector<tools::Key> keys;
     for (const std::string& path : o->keys)
       keys.push_back(tools::Key::load(path));
     const std::vector<uint8_t> image = tools::read_binary_file(o->input);
-    if (!user) check_chip_verifies(image, keys, o->input);
+    if (!user) {
+      for (const tools::Key& key : keys)
+        check_chip_verifies(image, key, o->input);
+      check_chip_takes_blocks(image, o->append ? keys.size() + 1 : keys.size(), o->input);
+    }
     std::vector<uint8_t> signed_image;
     try {
-      signed_image = user ? tools::sign_user_app(image, keys.front(), tools::read_text_file(o->cert))
-                          : tools::sign_secure_boot_v2(image, keys);
+      signed_image = user        ? tools::sign_user_app(image, keys.front(), tools::read_text_file(o->cert))
+                     : o->append ? tools::append_secure_boot_v2(image, keys)
+                                 : tools::sign_secure_boot_v2(image, keys);
     } catch (const ToolError& e) {
       throw ToolError(fmt::format("cannot sign '{}': {}", o->input, e.what()));
     }
@@ -211,8 +237,8 @@ void add_verify(CLI::App& group) {
   auto o = std::make_shared<VerifyOptions>();
   CLI::App* cmd = group.add_subcommand("verify",
                                        "Check a signed app image as a device would: image, signature sector, "
-                                       "trust, anti-rollback. Prints VALID "
-                                       "or exits 1 with the reason");
+                                       "trust, anti-rollback (Secure Boot v2: one block signed by a trusted "
+                                       "key is enough). Prints VALID or exits 1 with the reason");
   cmd->add_option("image", o->input, "the signed image")->required();
   tools::add_trust_options(*cmd, o->trust);
   cmd->add_option("--min-secure-version", o->min_secure_version,
@@ -225,9 +251,10 @@ void add_verify(CLI::App& group) {
 }  // namespace
 
 void add_image_signing_commands(CLI::App& image_group) {
-  image_group.description("App images: build, info, sign, verify");
+  image_group.description("App images: build, info, sign, verify, digest, attach-signature");
   add_sign(image_group);
   add_verify(image_group);
+  add_image_external_signature_commands(image_group);
 }
 
 }  // namespace privota::cli

@@ -1,9 +1,11 @@
-// privota key gen|digest: Secure Boot v2 and user-app signing keys.
+// privota key gen|digest|export-public|csr: Secure Boot v2 and user-app signing keys.
 #include <memory>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "certificate_authority.h"
+#include "certificate_request.h"
 #include "commands.h"
 #include "file_io.h"
 #include "image_report.h"
@@ -64,13 +66,57 @@ void add_digest(CLI::App& group) {
   });
 }
 
+void add_export_public(CLI::App& group) {
+  struct Options {
+    std::string key, output;
+    bool force = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = group.add_subcommand(
+      "export-public",
+      "Write the public half of a key (PEM SubjectPublicKeyInfo, as espsecure.py extract_public_key): for "
+      "`image verify --key`, `image attach-signature --pubkey` or whoever checks signatures");
+  cmd->add_option("key", o->key, "key.pem (private; a public key is written again)")->required();
+  cmd->add_option("-o,--output", o->output, "where to write the public key")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file (never the key itself)");
+  cmd->callback([o] {
+    const tools::OutputFile out{o->output, o->force, {o->key}};
+    tools::check_output(out);
+    tools::write_output(out, tools::Key::load(o->key).public_pem());
+  });
+}
+
+void add_csr(CLI::App& group) {
+  struct Options {
+    std::string key, output, subject = tools::kDefaultUserSubject;
+    bool force = false;
+  };
+  auto o = std::make_shared<Options>();
+  CLI::App* cmd = group.add_subcommand(
+      "csr",
+      "Write a certificate signing request (PKCS#10 PEM) for a user-app key: the developer sends it to "
+      "the owner, who runs `privota ca issue --csr`; the private key never leaves");
+  cmd->add_option("key", o->key, "the user-app private key (RSA-3072)")->required();
+  cmd->add_option("--subject", o->subject, "distinguished name, e.g. 'CN=Jane Developer, O=Acme'")
+      ->capture_default_str();
+  cmd->add_option("-o,--output", o->output, "where to write the request")->required();
+  cmd->add_flag("--force", o->force, "replace an existing file (never the key itself)");
+  cmd->callback([o] {
+    const tools::OutputFile out{o->output, o->force, {o->key}};
+    tools::check_output(out);
+    tools::write_output(out, tools::make_user_csr(tools::Key::load(o->key), o->subject));
+  });
+}
+
 }  // namespace
 
 void add_key_commands(CLI::App& app) {
-  CLI::App* group = app.add_subcommand("key", "Signing keys: gen, digest");
+  CLI::App* group = app.add_subcommand("key", "Signing keys: gen, digest, export-public, csr");
   group->require_subcommand(1);
   add_gen(*group);
   add_digest(*group);
+  add_export_public(*group);
+  add_csr(*group);
 }
 
 }  // namespace privota::cli
