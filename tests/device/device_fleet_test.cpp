@@ -99,6 +99,16 @@ class BackgroundSim {
     }
     return -1;
   }
+  // Whether `name` was logged within `timeout`. The status over MQTT can overtake the device's log on its
+  // way to the events file; a test that powers off at the status must first wait for the log.
+  bool wait_event(const std::string& name, std::chrono::milliseconds timeout) const {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (events(name).empty()) {
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    return true;
+  }
   std::vector<json> events(const std::string& name) const {
     std::vector<json> found;
     std::ifstream in(log_);
@@ -241,6 +251,7 @@ TEST_F(DeviceFleet, AUserJobSucceedsOnlyOnceTheNewAppConfirmedItselfAfterTheRebo
     awaited = awaited || (s.job && s.job->step == host::FleetJobStep::kAwaitingConfirm);
   EXPECT_TRUE(awaited);
   EXPECT_FALSE(progress_.empty());
+  EXPECT_TRUE(sim.wait_event("fleet_job_finished", 30s)) << sim.output();
   sim.power_off();
   EXPECT_EQ(sim.events("fleet_job_finished").size(), 1u) << sim.output();
   EXPECT_EQ(device_.running("user"), "2.0.0 valid");
@@ -346,6 +357,7 @@ TEST_F(DeviceFleet, APowerCutMidJobResumesItAndReportsOneOutcome) {
   const auto done = wait_status(outcome_is("r7-dev-a"));
   ASSERT_TRUE(done) << sim.output();
   EXPECT_EQ(done->last_job->outcome, host::FleetOutcome::kSucceeded) << done->last_job->reason;
+  EXPECT_TRUE(sim.wait_event("fleet_job_finished", 30s)) << sim.output();
   sim.power_off();
   // The same job continued from its journal: no new fleet job, one outcome.
   EXPECT_EQ(sim.events("fleet_job_started").size(), 0u) << sim.output();

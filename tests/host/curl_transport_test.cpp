@@ -362,17 +362,22 @@ TEST_F(CurlTransportHostile, AsksForIdentityAndRefusesAnyOtherContentEncoding) {
   EXPECT_NE(std::string(gzip.status.reason()).find("Content-Encoding"), std::string::npos);
 }
 
-// A reset mid-body fails the read as a broken connection, and nothing after the reset is made up. Which of
-// the two words comes is a race in the client's kernel and TLS library, not ours: the RST's error is
-// reported once, and when a read that still returned data took it, the next read sees the end of the
-// stream (seen once in 20 runs on a loaded machine). The job retries both (docs/ota-service.md).
+// A reset mid-body is a broken connection, and nothing is made up. Where it shows depends on when the client
+// reads, not on us: data not yet read can be lost to the RST, so a client that has not read the headers
+// yet fails to open; one that read part of the body fails its read as a network error, or as the end
+// of the stream when a read that still returned data took the reset's once-reported error. The job retries
+// all three (docs/ota-service.md). Seen each way when the device/OTA groups ran in a loop on a loaded
+// machine.
 TEST_F(CurlTransportHostile, AResetMidBodyFailsAsABrokenConnection) {
   CurlTransport transport(trusting(TestPki::get().ca_text()));
   const Fetched f = fetch(transport, server_.url("reset"));
-  EXPECT_TRUE(f.opened) << f.status.reason();
   EXPECT_LE(f.body.size(), 4000u);
-  EXPECT_TRUE(f.status.code() == Code::kNetwork || f.status.code() == Code::kTruncated)
-      << code_name(f.status.code()) << ": " << f.status.reason();
+  if (!f.opened) {
+    EXPECT_EQ(f.status.code(), Code::kNetwork) << f.status.reason();
+  } else {
+    EXPECT_TRUE(f.status.code() == Code::kNetwork || f.status.code() == Code::kTruncated)
+        << code_name(f.status.code()) << ": " << f.status.reason();
+  }
 }
 
 TEST_F(CurlTransportHostile, AStalledBodyTimesOutAfterTheStallTimeout) {
