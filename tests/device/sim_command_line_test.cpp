@@ -88,7 +88,7 @@ TEST_F(SimCommandLine, ARefusedProtectedUpdateIsExit5WithAWarningThatSaysWhy) {
 TEST_F(SimCommandLine, UsageErrorsAreOneLineAndExit64) {
   for (const std::string& args : {std::string("run"), "run " + flash_and_config() + " --log xml",
                                   "run " + flash_and_config() + " --bogus",
-                                  "run " + flash_and_config() + " --net-forward 8443", "fly"}) {
+                                  "run " + flash_and_config() + " --net-forward 8443", std::string("fly")}) {
     SCOPED_TRACE(args);
     const CommandResult result = run_command(sim(args));
     EXPECT_EQ(result.exit_code, 64) << result.out;
