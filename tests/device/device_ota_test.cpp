@@ -117,26 +117,6 @@ TEST_F(DeviceOta, UpdatesOverHttpsFromNginxThenRefusesTheSameImageAsNotNewer) {
   EXPECT_NE(nginx_.access_log().find("GET /updater-2.bin"), std::string::npos) << nginx_.access_log();
 }
 
-// The owner's --protected-update is "done" (exit 0) only when the new protected app runs and confirmed
-// itself; the same image asked for again is refused as not newer, and the sim says so with exit 5.
-TEST_F(DeviceOta, ProtectedUpdateIsExit0WhenDoneAndExit5WhenRefused) {
-  serve(device_.protected_image("2.0.0", 2), "protected-2.bin");
-  const std::string update = " --protected-update " + nginx_.url("protected-2.bin");
-  const SimRun run = device_.run(update);
-  ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.first("ota_done", 1)["level"], "protected") << run.output;
-  EXPECT_FALSE(run.first("protected_confirmed", 2).is_null()) << run.output;
-  EXPECT_TRUE(run.first("protected_update_not_done").is_null()) << run.output;
-  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
-
-  const SimRun again = device_.run(update);
-  EXPECT_EQ(again.exit_code, 5) << again.output;
-  const json warning = again.first("protected_update_not_done");
-  ASSERT_FALSE(warning.is_null()) << again.output;
-  EXPECT_NE(warning["msg"].get<std::string>().find("not_newer"), std::string::npos) << warning;
-  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
-}
-
 // A slow but live server is not a stalled one: nginx's /slow/ sends 4 KB a second, in bursts about a second
 // apart, so the whole transfer takes several times the 1.5 s stall timeout while no silence reaches it.
 TEST_F(DeviceOta, SlowDripWithinTheStallTimeoutStillSucceeds) {
@@ -337,6 +317,26 @@ TEST_F(DeviceOtaPowerCut, FileChangedOnTheServerMeansTheJobStartsOverFromZero) {
   EXPECT_EQ(device_.running("user"), "3.0.0 valid");
   const std::string log = nginx_.access_log();
   EXPECT_EQ(log.find("\" 206 "), std::string::npos) << "no tail of the old file was used: " << log;
+}
+
+// The owner's --protected-update is "done" (exit 0) only when the new protected app runs and confirmed
+// itself; the same image asked for again is refused as not newer, and the sim says so with exit 5.
+TEST_F(DeviceOta, ProtectedUpdateIsExit0WhenDoneAndExit5WhenRefused) {
+  serve(device_.protected_image("2.0.0", 2), "protected-2.bin");
+  const std::string update = " --protected-update " + nginx_.url("protected-2.bin");
+  const SimRun run = device_.run(update);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.first("ota_done", 1)["level"], "protected") << run.output;
+  EXPECT_FALSE(run.first("protected_confirmed", 2).is_null()) << run.output;
+  EXPECT_TRUE(run.first("protected_update_not_done").is_null()) << run.output;
+  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
+
+  const SimRun again = device_.run(update);
+  EXPECT_EQ(again.exit_code, 5) << again.output;
+  const json warning = again.first("protected_update_not_done");
+  ASSERT_FALSE(warning.is_null()) << again.output;
+  EXPECT_NE(warning["msg"].get<std::string>().find("not_newer"), std::string::npos) << warning;
+  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
 }
 
 // --- rollback -------------------------------------------------------------------------------------------
