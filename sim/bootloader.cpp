@@ -14,6 +14,7 @@
 #include "privota/host/mbedtls_digest.h"
 #include "privota/host/power_cut_flash.h"
 #include "privota/host/selection_record.h"
+#include "privota/host/slot_verdicts.h"
 #include "privota/host/slot_verifier.h"
 #include "privota/host/unique_fd.h"
 #include "privota/partition_table.h"
@@ -44,6 +45,14 @@ void Bootloader::say(const std::string& level, const std::string& event, const s
   log_.event(fields);
 }
 
+// Per slot, what it holds and why it was refused, then the verdict: "no bootable app" is never said alone.
+void Bootloader::say_why_nothing_boots(AppSlots& slots, const TrustPolicy& policy, const Status& status) {
+  const host::NoBootRecord record = host::no_boot_record(AppLevel::kProtected, slots, policy, status);
+  for (const host::NoBootRecord::Line& slot : record.slots)
+    say("error", "slot_refused", slot.message, slot.fields);
+  say("error", "no_bootable_app", record.message, record.fields);
+}
+
 BootResult Bootloader::boot(const host::DeviceConfig& config) {
   BootResult result;
   Result<host::FileFlash> file = host::FileFlash::open(flash_);
@@ -59,17 +68,23 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
 
   host::MbedMd5 md5;
   const Result<PartitionTable> table = PartitionTable::read(flash, md5);
+  // A flash without a usable table is not a device's flash (a wrong file, or never made by `privota flash
+  // new`): a bad flash file, not a device whose apps failed.
   if (!table.is_ok()) {
-    say("error", "no_bootable_app",
-        std::string("no valid partition table at 0x8000: ") + table.status().reason());
-    result.kind = BootResult::Kind::kNoBootableApp;
+    say("error", "bad_flash",
+        flash_.string() + " holds no valid partition table at 0x8000 (" + table.status().reason() +
+            "): make the flash with `privota flash new --table partitions.csv`",
+        {{"error", code_name(table.status().code())}});
+    result.kind = BootResult::Kind::kBadFlash;
     return result;
   }
   Result<AppSlots> slots = AppSlots::from_table(flash, table.value(), AppLevel::kProtected);
   if (!slots.is_ok()) {
-    say("error", "no_bootable_app",
-        std::string("partition table has no protected app slots: ") + slots.status().reason());
-    result.kind = BootResult::Kind::kNoBootableApp;
+    say("error", "bad_flash",
+        flash_.string() + ": the partition table has no protected app slots (otadata, ota_0, ota_1): " +
+            slots.status().reason(),
+        {{"error", code_name(slots.status().code())}});
+    result.kind = BootResult::Kind::kBadFlash;
     return result;
   }
   TrustPolicy policy;
@@ -84,8 +99,7 @@ BootResult Bootloader::boot(const host::DeviceConfig& config) {
     return result;
   }
   if (!decision.is_ok()) {
-    say("error", "no_bootable_app", std::string("no protected app to boot: ") + decision.status().reason(),
-        {{"error", code_name(decision.status().code())}});
+    say_why_nothing_boots(slots.value(), policy, decision.status());
     result.kind = BootResult::Kind::kNoBootableApp;
     return result;
   }

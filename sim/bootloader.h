@@ -8,14 +8,16 @@
 #include <string>
 
 #include "log_view.h"
+#include "privota/app_slots.h"
 #include "privota/host/device_config.h"
 #include "privota/host/power_supply.h"
 #include "privota/host/process_launcher.h"
+#include "privota/signed_image.h"
 
 namespace privota::sim {
 
 struct BootResult {
-  enum class Kind { kStarted, kNoBootableApp, kPowerCut, kError };
+  enum class Kind { kStarted, kBadFlash, kNoBootableApp, kPowerCut, kError };
   Kind kind = Kind::kError;
   host::Child protected_app;  // kStarted
   int log_fd = -1;            // kStarted: the read end of the protected app's event log (owned by caller)
@@ -32,6 +34,7 @@ class Bootloader {
  private:
   void say(const std::string& level, const std::string& event, const std::string& message,
            nlohmann::json fields = nlohmann::json::object());
+  void say_why_nothing_boots(AppSlots& slots, const TrustPolicy& policy, const Status& status);
 
   std::filesystem::path flash_;
   host::PowerSupply& power_;

@@ -78,7 +78,75 @@ host::ExitStatus follow(host::Child& app, int log_fd, LogView& log) {
   return exit.is_ok() ? exit.value() : host::ExitStatus{host::ExitStatus::Kind::kExited, 127, 0};
 }
 
+// Whether the owner's --protected-update happened: its job selected the new protected app (ota_done) and
+// that app then passed its trial (protected_confirmed). Otherwise the last word on it says why not.
+class ProtectedUpdateWatch {
+ public:
+  void see(const nlohmann::json& e) {
+    const std::string event = e.value("event", "");
+    const bool protected_level = e.value("level", "") == "protected";
+    if (event == "ota_done" && protected_level) {
+      selected_ = true;
+      why_ = "the new protected app was selected but never confirmed itself";
+    } else if (event == "protected_confirmed" && selected_) {
+      done_ = true;
+    } else if ((event == "ota_refused" || event == "ota_failed") && protected_level) {
+      why_ = e.value("msg", "");
+    } else if (event == "boot" && selected_ && !done_ && e.value("outcome", "") == "rolled_back") {
+      why_ = "the new protected app was rolled back: " + e.value("msg", "");
+    }
+  }
+  bool done() const { return done_; }
+  std::string why() const { return why_.empty() ? "the protected app did not start the update" : why_; }
+
+ private:
+  bool selected_ = false;
+  bool done_ = false;
+  std::string why_;
+};
+
+// What the command line asked for and did not happen turns a normal halt into its own exit code, with a
+// warning that says why: a script never takes "exit 0" for "updated" or "cut".
+SimExit check_requests(const RunOptions& options, SimExit result, const ProtectedUpdateWatch& update,
+                       uint64_t writes, LogView& log) {
+  if (options.power_cut_at != 0 && result != SimExit::kPowerCut) {
+    say(log, "warn", "no_power_cut",
+        "--power-cut-at " + std::to_string(options.power_cut_at) + ": no power cut happened; this run made " +
+            std::to_string(writes) + " flash writes",
+        {{"power_cut_at", options.power_cut_at}, {"writes", writes}});
+    if (result == SimExit::kHalted) result = SimExit::kNoPowerCut;
+  }
+  if (!options.protected_update_url.empty() && result != SimExit::kPowerCut && !update.done()) {
+    say(log, "warn", "protected_update_not_done",
+        "--protected-update did not happen, the protected app was not updated: " + update.why());
+    if (result == SimExit::kHalted) result = SimExit::kUpdateNotDone;
+  }
+  return result;
+}
+
 }  // namespace
+
+const char* sim_exit_name(SimExit exit) {
+  switch (exit) {
+    case SimExit::kHalted:
+      return "halted";
+    case SimExit::kUsage:
+      return "bad_input";
+    case SimExit::kNoBootableApp:
+      return "no_bootable_app";
+    case SimExit::kPowerCut:
+      return "power_cut";
+    case SimExit::kMaxBoots:
+      return "max_boots";
+    case SimExit::kUpdateNotDone:
+      return "update_not_done";
+    case SimExit::kNoPowerCut:
+      return "no_power_cut";
+    case SimExit::kCommandLine:
+      return "command_line";
+  }
+  return "unknown";
+}
 
 SimExit run_device(const RunOptions& options) {
   LogView log(options.log, stdout);
@@ -97,6 +165,8 @@ SimExit run_device(const RunOptions& options) {
     }
     log.set_events_file(events.get());
   }
+  ProtectedUpdateWatch update;
+  log.set_observer([&update](const nlohmann::json& e) { update.see(e); });
   Bootloader bootloader(options.flash, power.value(), log);
   host::DeviceConfig config = options.config;
   if (!options.user_args.empty()) config.user_app.args = options.user_args;
@@ -109,6 +179,10 @@ SimExit run_device(const RunOptions& options) {
     config.protected_update_url = boot == 1 ? options.protected_update_url : "";
     say(log, "info", "power_on", "power on" + std::string(boot > 1 ? " (reboot)" : ""), {{"boot", boot}});
     BootResult started = bootloader.boot(config);
+    if (started.kind == BootResult::Kind::kBadFlash) {
+      result = SimExit::kUsage;
+      break;
+    }
     if (started.kind == BootResult::Kind::kNoBootableApp) {
       result = SimExit::kNoBootableApp;
       break;
@@ -154,9 +228,9 @@ SimExit run_device(const RunOptions& options) {
     say(log, "warn", "max_boots",
         "stopped after " + std::to_string(options.max_boots) + " boots (--max-boots)");
   }
-  static const char* kNames[] = {"halted", "usage", "no_bootable_app", "power_cut", "max_boots"};
-  say(log, "info", "power_off", std::string("device off: ") + kNames[static_cast<int>(result)],
-      {{"result", kNames[static_cast<int>(result)]},
+  result = check_requests(options, result, update, power->state()->writes, log);
+  say(log, "info", "power_off", std::string("device off: ") + sim_exit_name(result),
+      {{"result", sim_exit_name(result)},
        {"boots", boot > options.max_boots ? options.max_boots : boot},
        {"flash_writes", power->state()->writes}});
   return result;

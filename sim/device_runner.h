@@ -13,14 +13,21 @@
 
 namespace privota::sim {
 
-// privota-sim's exit codes.
+// privota-sim's exit codes (its --help, docs/device.md).
 enum class SimExit : int {
   kHalted = 0,         // the device ran until nothing was left to do
-  kUsage = 1,          // bad command line, configuration or flash file
+  kUsage = 1,          // the configuration or flash file cannot be used (one line says why)
   kNoBootableApp = 2,  // no protected app (or no user app) verifies
   kPowerCut = 3,       // --power-cut-at hit; run again to power the device back on
   kMaxBoots = 4,       // --max-boots reached (e.g. a reboot loop)
+  // The device halted normally, but what the command line asked for did not happen (a warning says why):
+  kUpdateNotDone = 5,  // --protected-update was refused, failed, or the new protected app did not confirm
+  kNoPowerCut = 6,     // --power-cut-at N lies beyond the run's last flash write: nothing was cut
+  kCommandLine = 64,   // the command line is wrong (sysexits' EX_USAGE, as privota's usage errors)
 };
+
+// "halted", "usage", "no_bootable_app", ...: the power_off event's result.
+const char* sim_exit_name(SimExit exit);
 
 struct RunOptions {
   std::filesystem::path flash;

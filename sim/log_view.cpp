@@ -39,6 +39,7 @@ void LogView::event(const nlohmann::json& e) {
         out_);
   }
   std::fflush(out_);
+  if (observer_) observer_(stamped);
 }
 
 }  // namespace privota::sim

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -23,6 +24,9 @@ class LogView {
   // The device's flash write counter, stamped on every JSON event as "flash_writes" (as read when the sim
   // shows the event: a point to aim --power-cut-at at).
   void set_write_counter(const uint64_t* writes) { writes_ = writes; }
+  // Also hand every event to `observer` (the sim watches what the device says, e.g. whether an update the
+  // command line asked for happened).
+  void set_observer(std::function<void(const nlohmann::json&)> observer) { observer_ = std::move(observer); }
   // One line as the protected app wrote it; a line that is not JSON is shown as it is.
   void line(const std::string& text);
   void event(const nlohmann::json& event);
@@ -33,6 +37,7 @@ class LogView {
   int boot_ = 0;
   std::FILE* events_ = nullptr;
   const uint64_t* writes_ = nullptr;
+  std::function<void(const nlohmann::json&)> observer_;
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 

@@ -16,17 +16,22 @@ int main(int argc, char** argv) {
       "starts the protected app from ota_0/ota_1, which verifies and starts the user app from user_0/user_1\n"
       "in a sandbox and serves its system calls. A reboot starts the chain again; only the flash persists.\n"
       "\n"
-      "Exit codes of `run`: 0 halted normally (the user app ended, nothing pending), 1 bad usage, config or\n"
-      "flash file, 2 no bootable app, 3 power cut (run again to power the device back on), 4 --max-boots\n"
-      "reached."};
+      "Exit codes of `run`: 0 halted normally (the user app ended, nothing pending), 1 bad configuration or\n"
+      "flash file (one line says why), 2 no bootable app (the log says why, per slot), 3 power cut (run "
+      "again\n"
+      "to power the device back on), 4 --max-boots reached, 5 halted but the --protected-update did not\n"
+      "happen, 6 halted but --power-cut-at lay beyond the run's last flash write (no cut), 64 usage error\n"
+      "(the command line is wrong)."};
   app.require_subcommand(1);
+  app.set_version_flag("--version", std::string("privota-sim ") + PRIVOTA_VERSION);
   sim::RunOptions options;
   std::string config_path;
   std::string log = "text";
   CLI::App* run = app.add_subcommand("run",
                                      "Power the device on and run it until it halts. Exit: 0 halted "
-                                     "normally, 1 bad usage/config/flash, 2 no "
-                                     "bootable app, 3 power cut, 4 --max-boots reached");
+                                     "normally, 1 bad config/flash, 2 no bootable app, 3 power cut, 4 "
+                                     "--max-boots reached, 5 --protected-update not done, 6 no power cut, "
+                                     "64 usage");
   run->add_option("flash", options.flash, "the device's flash file (privota flash new ...)")
       ->required()
       ->check(CLI::ExistingFile);
@@ -36,7 +41,7 @@ int main(int argc, char** argv) {
   run->add_option(
       "--power-cut-at", options.power_cut_at,
       "cut the power during the N-th flash write (program or erase) of this run, counted over all "
-      "boots and processes; the sim then exits 3");
+      "boots and processes; the sim then exits 3 (6, with a warning, when the run ends before write N)");
   run->add_option("--max-boots", options.max_boots, "stop after this many boots (exit 4)")
       ->capture_default_str();
   run->add_option("--log", log, "text (for people) or json (one event per line)")
@@ -61,12 +66,22 @@ int main(int argc, char** argv) {
                   "10.0.2.100:PORT to 127.0.0.1:PORT")
       ->check(CLI::Range(1, 65535));
   run->add_option("--qemu", rv32.qemu, "--machine rv32: the QEMU program")->capture_default_str();
-  run->add_option("--protected-update", options.protected_update_url,
-                  "the device owner asks the protected app to update itself from this URL on this power-on");
+  run->add_option(
+      "--protected-update", options.protected_update_url,
+      "the device owner asks the protected app to update itself from this URL on this power-on; "
+      "exit 5 (with a warning) when it is refused, fails, or the new app does not confirm itself");
   try {
     app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    return app.exit(e) == 0 ? 0 : static_cast<int>(sim::SimExit::kUsage);
+    // One line, as privota says a usage error.
+    std::cerr << "privota-sim: " << e.what() << " (see --help)\n";
+    return static_cast<int>(sim::SimExit::kCommandLine);
   }
   options.log = log == "json" ? sim::LogFormat::kJson : sim::LogFormat::kText;
   try {
@@ -78,7 +93,7 @@ int main(int argc, char** argv) {
   if (machine != "rv32" && rv32.net_forward_port != 0) {
     std::cerr
         << "privota-sim: --net-forward is for --machine rv32 (the host device uses the host's network)\n";
-    return static_cast<int>(sim::SimExit::kUsage);
+    return static_cast<int>(sim::SimExit::kCommandLine);
   }
   if (machine == "rv32") {
     return static_cast<int>(sim::run_rv32_device(options, rv32));

@@ -372,9 +372,8 @@ SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
     say(log, "warn", "max_boots",
         "stopped after " + std::to_string(options.max_boots) + " boots (--max-boots)");
   server.value().reset();  // no more writes from here
-  static const char* kNames[] = {"halted", "usage", "no_bootable_app", "power_cut", "max_boots"};
-  say(log, "info", "power_off", std::string("device off: ") + kNames[static_cast<int>(result)],
-      {{"result", kNames[static_cast<int>(result)]},
+  say(log, "info", "power_off", std::string("device off: ") + sim_exit_name(result),
+      {{"result", sim_exit_name(result)},
        {"boots", boot > options.max_boots ? options.max_boots : boot},
        {"flash_writes", writes}});
   return result;

@@ -2,6 +2,7 @@
 
 #include <cstring>
 
+#include "privota/host/redacted_url.h"
 #include "privota/ota_data.h"
 
 namespace privota::protected_app {
@@ -114,7 +115,7 @@ std::string FleetLink::start_job(const host::FleetJob& job) {
   s_.job_started();
   s_.log->info("fleet_job_started",
                "fleet job " + job.id + ": " + fleet_level_name(job.level) + " " + job.version + " from " +
-                   job.url + " (OTA job " + std::to_string(*ota_job_) + ")",
+                   host::redacted_url(job.url) + " (OTA job " + std::to_string(*ota_job_) + ")",
                {{"job_id", job.id}, {"level", fleet_level_name(job.level)}, {"ota_job", *ota_job_}});
   return {};
 }

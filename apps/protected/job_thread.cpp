@@ -5,7 +5,10 @@
 #include <memory>
 #include <vector>
 
+#include "privota/chip.h"
+#include "privota/host/chip_rom_verifier.h"
 #include "privota/host/curl_transport.h"
+#include "privota/host/redacted_url.h"
 #include "privota/host/slot_verifier.h"
 #include "privota/host/system_clock.h"
 #include "privota/ota_data.h"
@@ -122,7 +125,12 @@ void JobThread::run(JobRequest r) {
     set_job_request(c, r, slots.value(), refused);
     c.url_policy = s_.url_policy;
     c.sha256 = &verifier.sha256();
-    c.verifier = &verifier.verifier();
+    // A protected-app image is checked as the bootloader will check it: by the chip's Secure Boot v2 rules.
+    const ChipInfo* rom = r.level == AppLevel::kProtected
+                              ? chip_by_id(static_cast<uint16_t>(c.policy.limits.expected_chip))
+                              : nullptr;
+    host::ChipRomVerifier chip_verifier(verifier.verifier(), rom);
+    c.verifier = &chip_verifier;
     c.transport = &transport;
     c.clock = &clock;
     c.observer = &observer;
@@ -137,10 +145,11 @@ void JobThread::run(JobRequest r) {
     const bool resumed = r.url[0] == '\0';
     outcome = resumed ? job->resume_from_journal() : job->start({r.url, std::strlen(r.url)});
     if (outcome.is_ok()) {
+      const std::string url = host::redacted_url(job->url());
       s_.log->info("ota_started",
                    std::string(level) + " OTA job " + std::to_string(r.id) +
-                       (resumed ? " resumed from the journal: " : ": ") + job->url(),
-                   {{"job", r.id}, {"level", level}, {"url", job->url()}, {"resumed", resumed}});
+                       (resumed ? " resumed from the journal: " : ": ") + url,
+                   {{"job", r.id}, {"level", level}, {"url", url}, {"resumed", resumed}});
       outcome = job->run();
     }
   }

@@ -11,7 +11,9 @@
 #include "privota/byte_order.h"
 #include "privota/host/app_payload.h"
 #include "privota/host/device_protocol.h"
+#include "privota/host/redacted_url.h"
 #include "privota/host/selection_record.h"
+#include "privota/host/slot_verdicts.h"
 #include "privota/host/slot_verifier.h"
 #include "privota/ota_data.h"
 
@@ -177,8 +179,12 @@ bool ProtectedApp::select_user_app() {
   host::SlotVerifier verifier;
   Result<BootDecision> decision = verifier.select(user_slots_, trust_.policy(AppLevel::kUser));
   if (!decision.is_ok()) {
-    log_.error("no_bootable_user_app", std::string("no user app to run: ") + decision.status().reason(),
-               {{"error", code_name(decision.status().code())}});
+    // Per slot, what it holds and why it was refused: "no user app" is never said alone.
+    const host::NoBootRecord record =
+        host::no_boot_record(AppLevel::kUser, user_slots_, trust_.policy(AppLevel::kUser), decision.status());
+    for (const host::NoBootRecord::Line& slot : record.slots)
+      log_.error("slot_refused", slot.message, slot.fields);
+    log_.error("no_bootable_user_app", record.message, record.fields);
     return false;
   }
   user_ = decision.value();
@@ -216,7 +222,8 @@ void ProtectedApp::start_jobs() {
   if (resumed.is_ok() && expect != nullptr) fleet_->adopt(resumed.value());
   if (config_.protected_update_url.empty()) return;
   if (ota_.running()) {
-    log_.warn("ota_refused", "protected-app update not started: an interrupted job is continuing");
+    log_.warn("ota_refused", "protected-app update not started: an interrupted job is continuing",
+              {{"level", "protected"}, {"error", code_name(Code::kBusy)}});
     return;
   }
   // An update must be newer than this protected app, whose descriptor its own slot holds.
@@ -596,11 +603,12 @@ void ProtectedApp::log_notice(const SyscallOutcome& outcome, ConstByteSpan messa
       const bool ok = outcome.notice == SyscallNotice::kOtaAccepted;
       const uint32_t id = load_le32(answer + 12);  // values[0] of the answer: the job id
       const syscall::Frame request = syscall::decode(message, /*expect_response=*/false).value();
+      const std::string url = host::redacted_url(request.string());  // a refused URL may carry a password
       log_.info(ok ? "ota_accepted" : "ota_refused",
-                std::string("ota_start ") + request.string() + ": " +
+                "ota_start " + url + ": " +
                     (ok ? "job " + std::to_string(id)
                         : std::string(code_name(outcome.status.code())) + ": " + outcome.status.reason()),
-                {{"url", request.string()}, {"error", code_name(outcome.status.code())}});
+                {{"url", url}, {"error", code_name(outcome.status.code())}});
       return;
     }
     case SyscallNotice::kConfirmed: {

@@ -321,6 +321,26 @@ TEST_F(DeviceOtaPowerCut, FileChangedOnTheServerMeansTheJobStartsOverFromZero) {
   EXPECT_EQ(log.find("\" 206 "), std::string::npos) << "no tail of the old file was used: " << log;
 }
 
+// The owner's --protected-update is "done" (exit 0) only when the new protected app runs and confirmed
+// itself; the same image asked for again is refused as not newer, and the sim says so with exit 5.
+TEST_F(DeviceOta, ProtectedUpdateIsExit0WhenDoneAndExit5WhenRefused) {
+  serve(device_.protected_image("2.0.0", 2), "protected-2.bin");
+  const std::string update = " --protected-update " + nginx_.url("protected-2.bin");
+  const SimRun run = device_.run(update);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.first("ota_done", 1)["level"], "protected") << run.output;
+  EXPECT_FALSE(run.first("protected_confirmed", 2).is_null()) << run.output;
+  EXPECT_TRUE(run.first("protected_update_not_done").is_null()) << run.output;
+  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
+
+  const SimRun again = device_.run(update);
+  EXPECT_EQ(again.exit_code, 5) << again.output;
+  const json warning = again.first("protected_update_not_done");
+  ASSERT_FALSE(warning.is_null()) << again.output;
+  EXPECT_NE(warning["msg"].get<std::string>().find("not_newer"), std::string::npos) << warning;
+  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
+}
+
 // --- rollback -------------------------------------------------------------------------------------------
 
 // updater 2.0.0 installs a crasher 3.0.0, which crashes on its trial and is rolled back; 2.0.0 asks for the

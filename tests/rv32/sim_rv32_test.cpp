@@ -147,12 +147,12 @@ TEST_F(Rv32Sim, BadOptionsAreRefused) {
   const test::CommandResult forward =
       test::run_command(std::string(PRIVOTA_SIM) + " run " + flash_.string() + " --config " +
                         (kDeviceDir / "device.json").string() + " --machine host --net-forward 8443");
-  EXPECT_EQ(forward.exit_code, 1);
+  EXPECT_EQ(forward.exit_code, 64) << "a usage error";
   EXPECT_NE(forward.out.find("--net-forward is for --machine rv32"), std::string::npos) << forward.out;
   const SimRun port = sim("--net-forward 70000");
-  EXPECT_EQ(port.exit_code, 1) << port.out;
+  EXPECT_EQ(port.exit_code, 64) << port.out;
   const SimRun machine = sim("--machine arm");
-  EXPECT_EQ(machine.exit_code, 1) << machine.out;
+  EXPECT_EQ(machine.exit_code, 64) << machine.out;
 }
 
 TEST_F(Rv32Sim, PowerCutAtEveryWriteOfATrialWithItsConfirmationAndOfARollback) {

@@ -2,35 +2,13 @@
 
 #include <fmt/format.h>
 
-#include "privota/host/chip_names.h"
+#include "privota/host/refusal_text.h"
 
 namespace privota::tools {
 
+// The device's words for a refusal (privota/host/refusal_text.h): the CLI and the device log say it alike.
 std::string describe(const Status& status, const DeviceFacts& facts) {
-  if (status.is_ok()) return "ok";
-  const std::string reason = status.reason();
-  const uint32_t detail = status.detail();
-  switch (status.code()) {
-    case Code::kRollback:
-      if (reason.find("below") == std::string::npos) break;  // "failed its trial": no number
-      return facts.floor
-                 ? fmt::format("image secure_version {} is below the anti-rollback floor {} (rollback)",
-                               detail, *facts.floor)
-                 : fmt::format("image secure_version {} is below the anti-rollback floor (rollback)", detail);
-    case Code::kWrongChip:
-      return facts.chip
-                 ? fmt::format("image is built for {}, this device is an {} (wrong_chip)",
-                               host::chip_name(static_cast<uint16_t>(detail)), host::chip_name(*facts.chip))
-                 : fmt::format("image is built for {} (wrong_chip)",
-                               host::chip_name(static_cast<uint16_t>(detail)));
-    case Code::kTruncated:
-      if (detail == 0) break;
-      return fmt::format("{} (truncated, at byte {})", reason, detail);
-    default:
-      break;
-  }
-  if (detail == 0) return fmt::format("{} ({})", reason, code_name(status.code()));
-  return fmt::format("{} ({}, 0x{:x})", reason, code_name(status.code()), detail);
+  return host::describe_refusal(status, {facts.floor, facts.chip});
 }
 
 void check(const Status& status, const std::string& context) {

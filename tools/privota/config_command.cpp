@@ -15,8 +15,8 @@
 #include "privota/host/chip_names.h"
 #include "privota/host/device_config.h"
 #include "privota/host/mbedtls_verifier.h"
+#include "privota/host/redacted_url.h"
 #include "tool_error.h"
-#include "url_text.h"
 
 namespace privota::cli {
 namespace {
@@ -111,7 +111,7 @@ void write_config(const ConfigOptions& o) {
       o.no_secure_boot ? "off" : "on", digests.size(), ca.string(), o.hosts.size(),
       o.protected_update_url.empty()
           ? ""
-          : ", protected update from " + tools::redacted_url(o.protected_update_url));
+          : ", protected update from " + host::redacted_url(o.protected_update_url));
 }
 
 }  // namespace

@@ -10,9 +10,9 @@
 
 #include "privota/chip.h"
 #include "privota/host/chip_names.h"
+#include "privota/host/redacted_url.h"
 #include "privota/secure_boot_v2.h"
 #include "privota/url_policy.h"
-#include "privota/url_redaction.h"
 
 namespace privota::host {
 namespace {
@@ -25,13 +25,6 @@ std::string read_file(const std::filesystem::path& path, const std::string& what
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
-}
-
-// A URL or host as an error may show it: without credentials (url_redaction.h).
-std::string redacted(const std::string& url) {
-  std::string out(url.size() + 4, '\0');
-  if (!redact_userinfo({url.data(), url.size()}, {out.data(), out.size()}).is_ok()) return "(a URL)";
-  return out.c_str();
 }
 
 // Refuses keys the section does not know: a misspelt "allowed_host" must not leave the policy empty.
@@ -156,7 +149,8 @@ void parse_ota(const json& j, const std::filesystem::path& base, OtaConfig& out)
   take(j, "allowed_hosts", out.allowed_hosts, "ota");
   for (const std::string& host : out.allowed_hosts) {
     const Status valid = check_host_pattern({host.data(), host.size()});
-    if (!valid.is_ok()) throw ConfigError("ota.allowed_hosts: '" + redacted(host) + "': " + valid.reason());
+    if (!valid.is_ok())
+      throw ConfigError("ota.allowed_hosts: '" + redacted_url(host) + "': " + valid.reason());
   }
   std::vector<uint32_t> ports;
   take(j, "allowed_ports", ports, "ota");
