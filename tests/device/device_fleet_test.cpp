@@ -327,6 +327,95 @@ TEST_F(DeviceFleet, TheUserAppDefersOnceThenAcceptsAndTheControllerSeesDeferred)
   EXPECT_EQ(device_.running("user"), "2.0.0 valid");
 }
 
+// Protected-level jobs through the real controller (`privota fleet rollout --level protected`): the protected
+// app goes 1.0.0 -> 2.0.0 (download, reboot, trial, it confirms itself once it started the user app) and the
+// job SUCCEEDED once; an unsigned image FAILED verification; a protected app that crashes on its trial is
+// rolled back by the bootloader and the job ROLLED_BACK. The bad rollouts abort (exit 1) at a 0% limit.
+class DeviceFleetProtected : public DeviceFleet {
+ protected:
+  CommandResult rollout(const std::string& url, const std::string& version) {
+    const auto devices = device_.dir() / "devices.txt";
+    write_text(devices, "dev-a\n");
+    return run_command(std::string(PRIVOTA_CLI) + " fleet rollout --fleet '" + fleet_.dir().string() +
+                       "' --level protected --url " + url + " --version " + version + " --devices '" +
+                       devices.string() + "' --waves 100% --max-failure-rate 0% --wave-timeout 120 2>&1");
+  }
+  // The job's record in the controller's database, via `privota fleet status ID --json`.
+  json job_of(const CommandResult& result) {
+    const size_t at = result.out.find("rollout ");
+    if (at == std::string::npos) return {};
+    const CommandResult status =
+        run_command(std::string(PRIVOTA_CLI) + " fleet status " + result.out.substr(at + 8, 8) +
+                    " --json --fleet '" + fleet_.dir().string() + "' 2>&1");
+    const json doc = json::parse(status.out, nullptr, false);
+    return doc.is_object() && doc["jobs"].size() == 1 ? doc["jobs"][0] : json{};
+  }
+  // The protected app with a payload that is not one: the bootloader starts it, it crashes at once.
+  std::filesystem::path crashing_protected_image(const std::string& version, uint32_t secure_version) {
+    const std::string cli = device_.cli();
+    const auto dir = device_.dir();
+    must(run_command(cli + " image build --payload '" +
+                     (std::filesystem::path(PRIVOTA_DEVICE_DIR) / "images" / "crasher.elf").string() +
+                     "' --version " + version + " --secure-version " + std::to_string(secure_version) +
+                     " --project protected -o '" + (dir / "protected-crash.bin").string() + "'"),
+         "image build");
+    must(run_command(cli + " image sign --scheme secure-boot-v2 --key '" +
+                     (std::filesystem::path(PRIVOTA_DEVICE_DIR) / "keys" / "owner.pem").string() + "' '" +
+                     (dir / "protected-crash.bin").string() + "' -o '" +
+                     (dir / "protected-crash.signed.bin").string() + "'"),
+         "image sign");
+    return dir / "protected-crash.signed.bin";
+  }
+};
+
+TEST_F(DeviceFleetProtected, ARolloutUpdatesTheProtectedAppAndBadImagesFailOrRollBack) {
+  configure();
+  const auto v2 = device_.protected_image("2.0.0", 2);
+  BackgroundSim sim(device_, {"--user-arg", "0"});
+  ASSERT_TRUE(wait_status([](const auto& s) { return s.apps.protected_app.version == "1.0.0"; }))
+      << sim.output();
+
+  const CommandResult good = rollout(serve(v2, "protected-2.bin"), "2.0.0");
+  ASSERT_EQ(good.exit_code, 0) << good.out << sim.output();
+  EXPECT_NE(good.out.find("dev-a: SUCCEEDED"), std::string::npos) << good.out;
+  EXPECT_EQ(job_of(good).value("state", ""), "SUCCEEDED") << good.out;
+  const auto updated = wait_status([](const auto& s) {
+    return s.apps.protected_app.version == "2.0.0" && s.apps.protected_app.state == "valid";
+  });
+  ASSERT_TRUE(updated) << sim.output();
+  EXPECT_EQ(updated->last_job->outcome, host::FleetOutcome::kSucceeded);
+  EXPECT_EQ(updated->apps.user_app.version, "1.0.0");  // the user app untouched
+  // Never SUCCEEDED before the new protected app ran and confirmed itself; one outcome, one confirmation.
+  EXPECT_EQ(sim.events("fleet_job_finished").size(), 1u) << sim.output();
+  EXPECT_EQ(sim.events("protected_confirmed").size(), 1u) << sim.output();
+
+  // Unsigned: built but never signed by the owner. The job fails, nothing is selected.
+  const auto unsigned_v3 = device_.dir() / "protected-3.0.0.bin";
+  must(run_command(device_.cli() + " image build --payload '" +
+                   (std::filesystem::path(PRIVOTA_DEVICE_DIR) / "images" / "protected.elf").string() +
+                   "' --version 3.0.0 --secure-version 3 --project protected -o '" + unsigned_v3.string() +
+                   "'"),
+       "image build");
+  const CommandResult unsigned_rollout = rollout(serve(unsigned_v3, "protected-unsigned.bin"), "3.0.0");
+  EXPECT_EQ(unsigned_rollout.exit_code, 1) << unsigned_rollout.out;
+  EXPECT_NE(unsigned_rollout.out.find("ABORTED"), std::string::npos) << unsigned_rollout.out;
+  const json failed = job_of(unsigned_rollout);
+  EXPECT_EQ(failed.value("state", ""), "FAILED") << unsigned_rollout.out;
+  // An SBv2 image ends with its signature sector: one without it is refused by its very length.
+  EXPECT_NE(failed.value("reason", "").find("signed image"), std::string::npos) << failed.dump();
+
+  // Signed, but it crashes on every boot of its trial: the bootloader rolls it back to 2.0.0.
+  const auto crashing = crashing_protected_image("4.0.0", 2);
+  const CommandResult crash_rollout = rollout(serve(crashing, "protected-crash.bin"), "4.0.0");
+  EXPECT_EQ(crash_rollout.exit_code, 1) << crash_rollout.out << sim.output();
+  const json rolled = job_of(crash_rollout);
+  EXPECT_EQ(rolled.value("state", ""), "ROLLED_BACK") << crash_rollout.out;
+  sim.power_off();
+  EXPECT_EQ(sim.events("fleet_job_finished").size(), 3u) << sim.output();
+  EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
+  EXPECT_EQ(device_.running("user"), "1.0.0 valid");
+}
+
 // A power cut in the middle of the download: the next power-on resumes the same job (no second copy of it)
 // and its outcome is reported once.
 TEST_F(DeviceFleet, APowerCutMidJobResumesItAndReportsOneOutcome) {

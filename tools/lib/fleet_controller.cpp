@@ -22,7 +22,9 @@ namespace {
 using namespace std::chrono_literals;
 
 constexpr auto kBrokerTimeout = 5s;
-constexpr int kPublishAttempts = 3;  // per job, before the rollout stops and asks for `resume`
+// A QoS 1 message on a live connection is acknowledged unless the broker lost it; this only bounds how long a
+// job waits for that before it is sent again (a busy broker on a shared machine can take seconds).
+constexpr auto kResendAfter = 30s;
 
 int64_t unix_now() {
   return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -173,7 +175,9 @@ void FleetController::handle_status(const std::string& device, const std::string
 // reset) does not run it again. Not while another job of the device is open: the retained one is that job.
 void FleetController::clear_retained_job(const std::string& device) {
   if (db_.open_job_count(device) != 0) return;
-  client_->publish("privota/" + device + "/job", "", 1, true, kBrokerTimeout);
+  // Without waiting for the PUBACK: the loop must go on taking in outcomes (a lost clear only leaves a job
+  // the device already knows).
+  client_->send("privota/" + device + "/job", "", 1, true);
 }
 
 std::string FleetController::create_rollout(const RolloutRequest& request) {
@@ -224,28 +228,64 @@ std::string FleetController::create_rollout(const RolloutRequest& request) {
   return id;
 }
 
-// Records, then publishes, each job of the wave; a job recorded but perhaps not published before a stop is
-// published again with the same id, which the device recognises.
+// Records, then sends, each job of the wave; a job recorded but perhaps not published before a stop is
+// published again with the same id, which the device recognises. The sends do not wait for the broker: a
+// wave's documents go out back to back and their PUBACKs are collected while outcomes come in
+// (collect_acknowledgements), so a broker slowed by a whole fleet's traffic delays the wave, never stops it.
 void FleetController::publish_jobs(const RolloutRow& rollout, int wave) {
+  std::vector<JobRow> records;
   for (const std::string& device : db_.wave_targets(rollout.id, wave))
-    db_.record_job({rollout.id + "-" + device, rollout.id, device, wave, false, "", std::nullopt, ""});
+    records.push_back({rollout.id + "-" + device, rollout.id, device, wave, false, "", std::nullopt, ""});
+  db_.record_jobs(records);
   for (const JobRow& job : db_.jobs(rollout.id)) {
     if (job.wave != wave || job.published || job.outcome) continue;
     const host::FleetJob document{job.id,       *host::fleet_level_by_name(rollout.level),
                                   rollout.url,  rollout.version,
                                   rollout.size, rollout.sha256};
-    // A broker busy with a whole fleet's traffic may take longer than one timeout to acknowledge; the same
-    // document again is harmless (the device knows the job id).
-    bool taken = false;
-    for (int attempt = 0; attempt < kPublishAttempts && !taken; ++attempt)
-      taken = client_->publish("privota/" + job.device + "/job", host::fleet_job_document(document), 1, true,
-                               kBrokerTimeout);
-    if (!taken) {
-      throw ToolError(
-          fmt::format("the broker did not take the job for {}; run `privota fleet resume {}` again",
-                      job.device, rollout.id));
+    SentJob sent{job.id, "privota/" + job.device + "/job", host::fleet_job_document(document), {}, {}, 0};
+    send(sent);
+    unacknowledged_.push_back(std::move(sent));
+  }
+  if (!unacknowledged_.empty()) {
+    sending_since_ = std::chrono::steady_clock::now();
+    sending_count_ = unacknowledged_.size();
+  }
+}
+
+void FleetController::send(SentJob& job) {
+  job.sent_at = std::chrono::steady_clock::now();
+  job.connection = client_->connections();
+  if (const auto mid = client_->send(job.topic, job.document, 1, true)) job.mids.push_back(*mid);
+}
+
+// Marks the jobs the broker acknowledged as published (one transaction per round). A job whose PUBACK did not
+// come within kResendAfter, or that was sent on a connection lost since, is sent again: the same document, so
+// harmless to a device that already has it. A job with an outcome needs no acknowledgement any more.
+void FleetController::collect_acknowledgements() {
+  if (unacknowledged_.empty()) return;
+  const auto now = std::chrono::steady_clock::now();
+  std::vector<std::string> taken;
+  for (auto it = unacknowledged_.begin(); it != unacknowledged_.end();) {
+    const bool acknowledged =
+        std::any_of(it->mids.begin(), it->mids.end(), [&](int mid) { return client_->acknowledged(mid); });
+    if (acknowledged || db_.job(it->job_id)->outcome) {
+      taken.push_back(it->job_id);
+      it = unacknowledged_.erase(it);
+      continue;
     }
-    db_.mark_published(job.id);
+    if (client_->connected() &&
+        (it->mids.empty() || it->connection != client_->connections() || now - it->sent_at > kResendAfter)) {
+      ++resent_;
+      send(*it);
+    }
+    ++it;
+  }
+  if (!taken.empty()) db_.mark_published(taken);
+  if (unacknowledged_.empty() && sending_since_) {
+    const auto took = std::chrono::duration<double>(std::chrono::steady_clock::now() - *sending_since_);
+    out_ << fmt::format("  the broker took the {} job documents in {:.1f} s\n", sending_count_, took.count())
+         << std::flush;
+    sending_since_.reset();
   }
 }
 
@@ -296,10 +336,31 @@ std::string FleetController::run(const std::string& id) {
     publish_jobs(*rollout, wave);
     const int64_t deadline = *rollout->wave_started_at + rollout->wave_timeout_s;
     while (!wave_settled(*rollout, wave) && unix_now() < deadline) {
-      if (auto message = next_message(200ms)) handle(*message);
+      // Messages are taken in as they come; the wave's jobs are read again only every 200 ms, not per
+      // message.
+      const auto until = std::chrono::steady_clock::now() + 200ms;
+      for (auto now = std::chrono::steady_clock::now(); now < until; now = std::chrono::steady_clock::now()) {
+        if (auto message = next_message(std::chrono::duration_cast<std::chrono::milliseconds>(until - now)))
+          handle(*message);
+      }
+      collect_acknowledgements();
       if (db_.rollout(id)->state != "RUNNING") break;  // canceled meanwhile
     }
+    collect_acknowledgements();
     if (db_.rollout(id)->state != "RUNNING") continue;
+    if (resent_ != 0) {
+      out_ << fmt::format("  {} job documents sent again (no PUBACK within {} s)\n", resent_,
+                          std::chrono::duration_cast<std::chrono::seconds>(kResendAfter).count())
+           << std::flush;
+      resent_ = 0;
+    }
+    if (!unacknowledged_.empty()) {
+      // Not the devices' failure: the broker never took these jobs. The rollout stays RUNNING for `resume`.
+      throw ToolError(
+          fmt::format("the broker did not take the jobs of {} devices in wave {}; run `privota fleet "
+                      "resume {}` once it is reachable",
+                      unacknowledged_.size(), wave + 1, id));
+    }
     finish_wave(*rollout, wave);
   }
 }

@@ -59,7 +59,18 @@ class FleetController {
   void handle(const host::MqttMessage& message);
   void handle_status(const std::string& device, const std::string& payload);
   void clear_retained_job(const std::string& device);
+  // A job document sent to the broker whose PUBACK has not come yet.
+  struct SentJob {
+    std::string job_id;
+    std::string topic;
+    std::string document;
+    std::vector<int> mids;  // each send's message id: any one's PUBACK will do
+    std::chrono::steady_clock::time_point sent_at;
+    uint64_t connection = 0;  // client_->connections() when last sent
+  };
   void publish_jobs(const RolloutRow& rollout, int wave);
+  void send(SentJob& job);
+  void collect_acknowledgements();
   bool wave_settled(const RolloutRow& rollout, int wave);
   std::string finish_wave(const RolloutRow& rollout, int wave);
 
@@ -68,6 +79,10 @@ class FleetController {
   std::unique_ptr<host::MqttClient> client_;
   uint64_t subscribed_connection_ = 0;
   std::map<std::string, int> progress_shown_;  // job id -> last quarter printed
+  std::vector<SentJob> unacknowledged_;
+  int resent_ = 0;  // sends again in this wave, reported at its end
+  std::optional<std::chrono::steady_clock::time_point> sending_since_;  // the wave's first send
+  size_t sending_count_ = 0;
 };
 
 }  // namespace privota::tools

@@ -238,9 +238,34 @@ bool FleetDatabase::record_job(const JobRow& job) {
   return sqlite3_changes(db_) == 1;
 }
 
+void FleetDatabase::record_jobs(const std::vector<JobRow>& jobs) {
+  in_transaction([&] {
+    for (const JobRow& job : jobs)
+      record_job(job);
+  });
+}
+
 void FleetDatabase::mark_published(const std::string& job_id) {
   Statement s(db_, "UPDATE jobs SET published = 1 WHERE id = ?1");
   s.bind(1, job_id).step();
+}
+
+void FleetDatabase::mark_published(const std::vector<std::string>& job_ids) {
+  in_transaction([&] {
+    for (const std::string& id : job_ids)
+      mark_published(id);
+  });
+}
+
+void FleetDatabase::in_transaction(const std::function<void()>& work) {
+  exec("BEGIN IMMEDIATE");
+  try {
+    work();
+    exec("COMMIT");
+  } catch (...) {
+    exec("ROLLBACK");
+    throw;
+  }
 }
 
 std::vector<JobRow> FleetDatabase::jobs(const std::string& rollout) {

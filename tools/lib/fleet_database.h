@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -72,7 +73,12 @@ class FleetDatabase {
 
   // Records a job unless one exists for that id; true if it was new.
   bool record_job(const JobRow& job);
+  // Each of `jobs` as record_job does, in one transaction (a wave of hundreds is one disk sync, not
+  // hundreds).
+  void record_jobs(const std::vector<JobRow>& jobs);
   void mark_published(const std::string& job_id);
+  // mark_published for each, in one transaction.
+  void mark_published(const std::vector<std::string>& job_ids);
   std::vector<JobRow> jobs(const std::string& rollout);
   std::optional<JobRow> job(const std::string& id);
   // Records the job's final outcome unless it has one; true if this was the first.
@@ -83,6 +89,7 @@ class FleetDatabase {
 
  private:
   void exec(const std::string& sql);
+  void in_transaction(const std::function<void()>& work);
   sqlite3* db_ = nullptr;
 };
 

@@ -250,6 +250,14 @@ void MqttClient::on_publish(mosquitto*, void* self, int mid) {
   auto* client = static_cast<MqttClient*>(self);
   std::lock_guard lock(client->mutex_);
   client->pubacks_.insert(mid);
+  // Acknowledgements nobody asks for (sends whose callers do not wait, QoS 0 ones) are forgotten after
+  // kRememberedAcks newer ones: long before libmosquitto reuses their message id (1..65535), which would
+  // otherwise make a new message look acknowledged before its PUBACK came.
+  client->ack_order_.push_back(mid);
+  if (client->ack_order_.size() > kRememberedAcks) {
+    client->pubacks_.erase(client->ack_order_.front());
+    client->ack_order_.pop_front();
+  }
   client->changed_.notify_all();
 }
 

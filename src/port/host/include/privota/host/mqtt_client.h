@@ -99,6 +99,8 @@ class MqttClient {
   int last_disconnect_ = -1;
   std::map<int, int> subacks_;  // message id -> granted QoS
   std::set<int> pubacks_;       // message ids acknowledged
+  static constexpr size_t kRememberedAcks = 4096;
+  std::deque<int> ack_order_;  // pubacks_ in the order they came
   std::deque<MqttMessage> messages_;
 };
 
