@@ -84,7 +84,7 @@ class ProtectedUpdateWatch {
  public:
   void see(const nlohmann::json& e) {
     const std::string event = e.value("event", "");
-    const bool protected_level = e.value("level", "") == "protected";
+    const bool protected_level = e.value("app_level", "") == "protected";
     if (event == "ota_done" && protected_level) {
       selected_ = true;
       why_ = "the new protected app was selected but never confirmed itself";

@@ -116,7 +116,7 @@ std::string FleetLink::start_job(const host::FleetJob& job) {
   s_.log->info("fleet_job_started",
                "fleet job " + job.id + ": " + fleet_level_name(job.level) + " " + job.version + " from " +
                    host::redacted_url(job.url) + " (OTA job " + std::to_string(*ota_job_) + ")",
-               {{"job_id", job.id}, {"level", fleet_level_name(job.level)}, {"ota_job", *ota_job_}});
+               {{"job_id", job.id}, {"app_level", fleet_level_name(job.level)}, {"ota_job", *ota_job_}});
   return {};
 }
 

@@ -149,7 +149,7 @@ void JobThread::run(JobRequest r) {
       s_.log->info("ota_started",
                    std::string(level) + " OTA job " + std::to_string(r.id) +
                        (resumed ? " resumed from the journal: " : ": ") + url,
-                   {{"job", r.id}, {"level", level}, {"url", url}, {"resumed", resumed}});
+                   {{"job", r.id}, {"app_level", level}, {"url", url}, {"resumed", resumed}});
       outcome = job->run();
     }
   }
@@ -159,7 +159,7 @@ void JobThread::run(JobRequest r) {
         "ota_done",
         std::string("job ") + std::to_string(r.id) + ": new " + level + " app selected; rebooting into it",
         {{"job", r.id},
-         {"level", level},
+         {"app_level", level},
          {"state", job_state_name(last.state)},
          {"total", last.bytes_total},
          {"received", last.bytes_received},
@@ -172,7 +172,7 @@ void JobThread::run(JobRequest r) {
                  std::string("job ") + std::to_string(r.id) + " " + job_state_name(state) + ": " +
                      code_name(outcome.code()) + ": " + outcome.reason(),
                  {{"job", r.id},
-                  {"level", level},
+                  {"app_level", level},
                   {"state", job_state_name(state)},
                   {"error", code_name(outcome.code())},
                   {"reason", outcome.reason()},

@@ -223,7 +223,7 @@ void ProtectedApp::start_jobs() {
   if (config_.protected_update_url.empty()) return;
   if (ota_.running()) {
     log_.warn("ota_refused", "protected-app update not started: an interrupted job is continuing",
-              {{"level", "protected"}, {"error", code_name(Code::kBusy)}});
+              {{"app_level", "protected"}, {"error", code_name(Code::kBusy)}});
     return;
   }
   // An update must be newer than this protected app, whose descriptor its own slot holds.
@@ -238,7 +238,7 @@ void ProtectedApp::start_jobs() {
   log_.warn("ota_refused",
             std::string("protected-app update refused: ") + code_name(started.status().code()) + ": " +
                 started.status().reason(),
-            {{"level", "protected"}, {"error", code_name(started.status().code())}});
+            {{"app_level", "protected"}, {"error", code_name(started.status().code())}});
 }
 
 std::optional<AppDescriptor> ProtectedApp::own_descriptor() {

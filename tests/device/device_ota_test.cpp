@@ -90,7 +90,7 @@ void expect_happy_update(const SimRun& run, const std::string& new_version) {
   EXPECT_EQ(run.exit_code, 0) << run.output;
   const json done = run.first("ota_done", 1);
   ASSERT_FALSE(done.is_null()) << run.output;
-  EXPECT_EQ(done["level"], "user");
+  EXPECT_EQ(done["app_level"], "user");
   EXPECT_EQ(done["attempts"], 1);
   EXPECT_EQ(done["received"], done["total"]) << "one transfer, nothing downloaded twice";
   EXPECT_FALSE(run.first("reboot", 1).is_null()) << run.output;
@@ -328,7 +328,7 @@ TEST_F(DeviceOta, ProtectedUpdateIsExit0WhenDoneAndExit5WhenRefused) {
   const std::string update = " --protected-update " + nginx_.url("protected-2.bin");
   const SimRun run = device_.run(update);
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_EQ(run.first("ota_done", 1)["level"], "protected") << run.output;
+  EXPECT_EQ(run.first("ota_done", 1)["app_level"], "protected") << run.output;
   EXPECT_FALSE(run.first("protected_confirmed", 2).is_null()) << run.output;
   EXPECT_TRUE(run.first("protected_update_not_done").is_null()) << run.output;
   EXPECT_EQ(device_.running("protected"), "2.0.0 valid");
@@ -441,6 +441,9 @@ TEST_P(DeviceOtaHostile, JobFailsWithTheReasonAndTheRunningAppStays) {
     ASSERT_FALSE(failed.is_null()) << run.output;
     EXPECT_EQ(failed["error"], c.error) << failed;
     EXPECT_EQ(failed["state"], "failed");
+    // The log's severity and the app's level are two fields: a failed job is a warning about a user app.
+    EXPECT_EQ(failed["level"], "warn") << failed;
+    EXPECT_EQ(failed["app_level"], "user") << failed;
     EXPECT_TRUE(printed(run, "updater: job 1 failed: " + c.error + " (")) << run.output;
   }
   EXPECT_TRUE(run.first("reboot").is_null()) << "the running app keeps running: " << run.output;
