@@ -379,10 +379,13 @@ TEST_F(DeviceFleetProtected, ARolloutUpdatesTheProtectedAppAndBadImagesFailOrRol
   ASSERT_EQ(good.exit_code, 0) << good.out << sim.output();
   EXPECT_NE(good.out.find("dev-a: SUCCEEDED"), std::string::npos) << good.out;
   EXPECT_EQ(job_of(good).value("state", ""), "SUCCEEDED") << good.out;
+  // The status of the confirmation can come before the one that carries the outcome: wait for both.
   const auto updated = wait_status([](const auto& s) {
-    return s.apps.protected_app.version == "2.0.0" && s.apps.protected_app.state == "valid";
+    return s.apps.protected_app.version == "2.0.0" && s.apps.protected_app.state == "valid" &&
+           s.last_job.has_value();
   });
   ASSERT_TRUE(updated) << sim.output();
+  ASSERT_TRUE(updated->last_job.has_value());
   EXPECT_EQ(updated->last_job->outcome, host::FleetOutcome::kSucceeded);
   EXPECT_EQ(updated->apps.user_app.version, "1.0.0");  // the user app untouched
   // Never SUCCEEDED before the new protected app ran and confirmed itself; one outcome, one confirmation.

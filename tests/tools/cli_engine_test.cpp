@@ -149,10 +149,25 @@ TEST_F(CliEngine, RefusedUpdatesLeaveTheRunningAppSelected) {
   }
 }
 
-TEST_F(CliEngine, BootWithNothingBootableSaysSo) {
-  const test::CommandResult r = run(user("boot"));
-  EXPECT_EQ(r.exit_code, 1);
-  EXPECT_NE(r.out.find("no bootable app"), std::string::npos) << r.out;
+// Issue 16 item 10: "no bootable app" never comes alone; every slot says what it holds and why it was
+// refused, on the one error line, as the device logs it.
+TEST_F(CliEngine, BootWithNothingBootableSaysWhatEachSlotHoldsAndWhy) {
+  const test::CommandResult empty = run(user("boot"));
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.out.find("no user app to run: user_0 is erased"), std::string::npos) << empty.out;
+  EXPECT_NE(empty.out.find("user_1 is erased"), std::string::npos) << empty.out;
+
+  // A protected image in a user slot, written on purpose: refused for what it is, by name.
+  ASSERT_EQ(run("flash write " + path("flash.bin") + " " + path("p1.bin") + " --partition user_0 --force")
+                .exit_code,
+            0)
+      << last_;
+  const test::CommandResult wrong = run(user("boot"));
+  EXPECT_EQ(wrong.exit_code, 1);
+  EXPECT_NE(wrong.out.find("user_0 holds"), std::string::npos) << wrong.out;
+  EXPECT_NE(wrong.out.find("refused"), std::string::npos) << wrong.out;
+  EXPECT_NE(wrong.out.find("user_1 is erased"), std::string::npos) << wrong.out;
+  EXPECT_EQ(std::count(wrong.out.begin(), wrong.out.end(), '\n'), 1) << wrong.out;
 }
 
 TEST_F(CliEngine, TrustMustBeGiven) {

@@ -14,6 +14,7 @@
 #include "privota/host/chip_names.h"
 #include "privota/host/file_flash.h"
 #include "privota/host/mbedtls_digest.h"
+#include "privota/host/slot_verdicts.h"
 #include "privota/host/slot_verifier.h"
 #include "privota/image_head.h"
 #include "privota/ota_writer.h"
@@ -171,8 +172,13 @@ void boot(const EngineOptions& o) {
   Target t(o);
   tools::Trust trust(o.trust);
   host::SlotVerifier verifier;
-  const Result<BootDecision> decision = verifier.select(t.slots, o.policy(trust));
-  if (!decision.is_ok()) throw ToolError(fmt::format("{}: {}", o.level, tools::describe(decision.status())));
+  const TrustPolicy policy = o.policy(trust);
+  const Result<BootDecision> decision = verifier.select(t.slots, policy);
+  if (!decision.is_ok()) {
+    // As the device says it: every slot, what it holds and why it was refused, on the one error line.
+    const host::NoBootRecord why = host::no_boot_record(t.level, t.slots, policy, decision.status());
+    throw ToolError(fmt::format("{}: {}", o.level, why.message));
+  }
   const BootDecision& d = decision.value();
   std::string line =
       fmt::format("{}: boot {} ({} {}): {}", o.level, t.slot_name(d.slot), d.image.info.desc.project_name,
