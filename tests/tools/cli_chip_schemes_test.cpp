@@ -35,5 +35,18 @@ TEST_F(CliChipSchemes, VerifyForTheEsp32c3RefusesAnEcdsaSignature) {
             vector_path("sbv2_rsa3072.pem") + " --chip esp32c3");
 }
 
+// `flash show` says what the device would do (host::SlotVerifier): the C3's ROM refuses the ECDSA block even
+// though its key is the one given as trusted.
+TEST_F(CliChipSchemes, FlashShowRefusesAnEcdsaSlotOnAnEsp32c3LikeTheDevice) {
+  new_flash();
+  expect_ok("flash write " + path("flash.bin") + " --partition ota_0 " + vector_path("hello.sbv2_ecdsa.bin"));
+  const nlohmann::json j =
+      json_of("flash show " + path("flash.bin") + " --key " + vector_path("sbv2_ecdsa_p256.pem"));
+  const nlohmann::json& verdict = j["slots"][0]["verdict"];
+  EXPECT_EQ(verdict["verified"], false) << verdict;
+  EXPECT_NE(verdict["reason"].get<std::string>().find("verifies RSA-3072 only"), std::string::npos)
+      << verdict;
+}
+
 }  // namespace
 }  // namespace privota

@@ -10,12 +10,11 @@
 #include "file_io.h"
 #include "flash_image.h"
 #include "flash_report.h"
+#include "privota/app_slots.h"
 #include "privota/chip.h"
-#include "privota/flash_region.h"
 #include "privota/host/chip_names.h"
 #include "privota/host/file_flash.h"
-#include "privota/host/mbedtls_digest.h"
-#include "privota/host/mbedtls_verifier.h"
+#include "privota/host/slot_verifier.h"
 #include "privota/signed_image.h"
 #include "tool_error.h"
 #include "trust_options.h"
@@ -98,27 +97,29 @@ std::optional<tools::Trust> trust_for(const ShowOptions& o, bool user) {
   return std::optional<tools::Trust>(std::in_place, options);
 }
 
-// A slot verified as the device verifies it: its level's trust, the chip, its select partition's floor.
+// A slot verified as the device verifies it (host::SlotVerifier: its level's trust and floor, the chip and
+// the schemes its ROM verifies, the slot's size).
 nlohmann::json slot_verdict(Flash& flash, const tools::FlashReport& report, const tools::SlotReport& slot,
                             const ShowOptions& o, std::optional<tools::Trust>& trust) {
   if (slot.content == tools::SlotReport::Content::kErased) return {{"verified", false}, {"reason", "erased"}};
   if (!trust) return {{"verified", false}, {"reason", "not checked: no trust given for this level"}};
   const bool user =
       slot.partition.subtype == app_subtype::kUser0 || slot.partition.subtype == app_subtype::kUser1;
-  const auto& select = user ? report.uotadata : report.otadata;
+  Result<AppSlots> slots =
+      AppSlots::from_table(flash, report.table, user ? AppLevel::kUser : AppLevel::kProtected);
+  if (!slots.is_ok())
+    return {{"verified", false}, {"reason", "not checked: " + tools::describe(slots.status())}};
+  uint32_t index = 0;
+  while (index < slots->slot_count && slots->slots[index].offset() != slot.partition.offset)
+    ++index;
   TrustPolicy policy = trust->policy();
-  policy.min_secure_version = select ? select->view.secure_version_floor() : 0;
   policy.limits.expected_chip = chip_by_name(o.chip.c_str())->id;
-  policy.limits.max_image_size = slot.partition.size;
-  FlashRegion region(flash, slot.partition.offset, slot.partition.size);
-  host::MbedSha256 sha;
-  host::MbedSignatureVerifier verifier;
-  std::vector<uint8_t> scratch(kSignatureSectorSize);
-  const Result<SignedImage> image =
-      verify_signed_image(region, policy, sha, verifier, {scratch.data(), scratch.size()});
+  host::SlotVerifier verifier;
+  const Result<SignedImage> image = verifier.verify(slots.value(), index, policy);
   if (image.is_ok()) return {{"verified", true}, {"reason", "VALID"}};
-  const tools::DeviceFacts facts{policy.min_secure_version,
-                                 static_cast<uint16_t>(policy.limits.expected_chip)};
+  const uint32_t floor = user ? (report.uotadata ? report.uotadata->view.secure_version_floor() : 0)
+                              : (report.otadata ? report.otadata->view.secure_version_floor() : 0);
+  const tools::DeviceFacts facts{floor, static_cast<uint16_t>(policy.limits.expected_chip)};
   return {{"verified", false}, {"reason", "REFUSED: " + tools::describe(image.status(), facts)}};
 }
 
