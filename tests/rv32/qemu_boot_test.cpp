@@ -3,6 +3,9 @@
 // starts it in U-mode behind PMP and serves its ecall system calls. A damaged protected image is refused
 // (the other slot boots). Each test runs on its own copy of
 // build/device-rv32/flash.bin.
+#include <regex>
+#include <vector>
+
 #include "rv32_device.h"
 
 namespace privota {
@@ -32,6 +35,35 @@ TEST_F(Rv32Device, ConfirmedUserAppBootsAsNormalOnTheNextPowerOn) {
   expect_lines(second.out,
                {"protected: user_0: probe " PRIVOTA_VERSION ", normal", "user: probe: confirmed"});
   EXPECT_EQ(second.exit_code, 0) << second.out;
+}
+
+// The instructions the device runs from reset to the user app's first one, without the polling of the flash
+// and the UART (the host's latency): under -icount each stage prints minstret and its polling.
+uint64_t instructions_to_the_user_app(const std::string& console) {
+  const std::regex entry(R"(minstret at the user app's entry: (\d+) \(wait (\d+)\))");
+  const std::regex bootloader(R"(bootloader: jumping to 0x[0-9a-f]+ \(wait (\d+)\))");
+  std::smatch at_entry, at_jump;
+  if (!std::regex_search(console, at_entry, entry) || !std::regex_search(console, at_jump, bootloader))
+    return 0;
+  return std::stoull(at_entry[1]) - std::stoull(at_entry[2]) - std::stoull(at_jump[1]);
+}
+
+// scripts/bench-rv32 holds reset -> user app against its floor; the count must be the device's own. QEMU's
+// minstret under -icount starts at its virtual clock, wherever QEMU's start-up left it: the bootloader zeroes
+// it at reset, so two power-ons of the same flash count the same.
+TEST_F(Rv32Device, InstructionsFromResetToTheUserAppAreTheSameOnEveryPowerOn) {
+  ASSERT_EQ(boot().exit_code, 0);  // the first power-on confirms the factory app; the next ones are alike
+  const fs::path confirmed = dir_ / "confirmed.bin";
+  fs::copy_file(flash_, confirmed);
+  std::vector<uint64_t> counts;
+  for (int run = 0; run < 2; ++run) {
+    fs::copy_file(confirmed, flash_, fs::copy_options::overwrite_existing);
+    const test::CommandResult next = power_on(kDeviceDir / "efuse.bin", "-no-reboot -icount shift=0");
+    ASSERT_EQ(next.exit_code, 0) << next.out;
+    counts.push_back(instructions_to_the_user_app(next.out));
+    ASSERT_GT(counts.back(), 0u) << "no instruction count on the console\n" << next.out;
+  }
+  EXPECT_EQ(counts[0], counts[1]);
 }
 
 TEST_F(Rv32Device, TamperedProtectedFirmwareIsRefusedAndTheOtherSlotBoots) {
