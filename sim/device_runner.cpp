@@ -13,18 +13,10 @@
 #include "privota/host/device_protocol.h"
 #include "privota/host/power_supply.h"
 #include "privota/host/sandbox.h"
+#include "run_requests.h"
 
 namespace privota::sim {
 namespace {
-
-void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
-         nlohmann::json fields = nlohmann::json::object()) {
-  fields["src"] = "sim";
-  fields["level"] = level;
-  fields["event"] = event;
-  fields["msg"] = message;
-  log.event(fields);
-}
 
 // The sandbox never degrades silently: what this kernel lacks is named once, with what follows from it.
 void report_sandbox_support(LogView& log, const host::UserAppConfig& config) {
@@ -76,52 +68,6 @@ host::ExitStatus follow(host::Child& app, int log_fd, LogView& log) {
   if (!pending.empty()) log.line(pending);
   const Result<host::ExitStatus> exit = app.wait(std::chrono::milliseconds(-1));
   return exit.is_ok() ? exit.value() : host::ExitStatus{host::ExitStatus::Kind::kExited, 127, 0};
-}
-
-// Whether the owner's --protected-update happened: its job selected the new protected app (ota_done) and
-// that app then passed its trial (protected_confirmed). Otherwise the last word on it says why not.
-class ProtectedUpdateWatch {
- public:
-  void see(const nlohmann::json& e) {
-    const std::string event = e.value("event", "");
-    const bool protected_level = e.value("app_level", "") == "protected";
-    if (event == "ota_done" && protected_level) {
-      selected_ = true;
-      why_ = "the new protected app was selected but never confirmed itself";
-    } else if (event == "protected_confirmed" && selected_) {
-      done_ = true;
-    } else if ((event == "ota_refused" || event == "ota_failed") && protected_level) {
-      why_ = e.value("msg", "");
-    } else if (event == "boot" && selected_ && !done_ && e.value("outcome", "") == "rolled_back") {
-      why_ = "the new protected app was rolled back: " + e.value("msg", "");
-    }
-  }
-  bool done() const { return done_; }
-  std::string why() const { return why_.empty() ? "the protected app did not start the update" : why_; }
-
- private:
-  bool selected_ = false;
-  bool done_ = false;
-  std::string why_;
-};
-
-// What the command line asked for and did not happen turns a normal halt into its own exit code, with a
-// warning that says why: a script never takes "exit 0" for "updated" or "cut".
-SimExit check_requests(const RunOptions& options, SimExit result, const ProtectedUpdateWatch& update,
-                       uint64_t writes, LogView& log) {
-  if (options.power_cut_at != 0 && result != SimExit::kPowerCut) {
-    say(log, "warn", "no_power_cut",
-        "--power-cut-at " + std::to_string(options.power_cut_at) + ": no power cut happened; this run made " +
-            std::to_string(writes) + " flash writes",
-        {{"power_cut_at", options.power_cut_at}, {"writes", writes}});
-    if (result == SimExit::kHalted) result = SimExit::kNoPowerCut;
-  }
-  if (!options.protected_update_url.empty() && result != SimExit::kPowerCut && !update.done()) {
-    say(log, "warn", "protected_update_not_done",
-        "--protected-update did not happen, the protected app was not updated: " + update.why());
-    if (result == SimExit::kHalted) result = SimExit::kUpdateNotDone;
-  }
-  return result;
 }
 
 }  // namespace

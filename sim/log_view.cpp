@@ -42,4 +42,13 @@ void LogView::event(const nlohmann::json& e) {
   if (observer_) observer_(stamped);
 }
 
+void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
+         nlohmann::json fields) {
+  fields["src"] = "sim";
+  fields["level"] = level;
+  fields["event"] = event;
+  fields["msg"] = message;
+  log.event(fields);
+}
+
 }  // namespace privota::sim

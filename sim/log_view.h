@@ -41,4 +41,8 @@ class LogView {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
+// An event of the sim itself (src "sim"): what it did or saw, with `fields` added.
+void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
+         nlohmann::json fields = nlohmann::json::object());
+
 }  // namespace privota::sim

@@ -19,6 +19,7 @@
 #include "nbd_flash_server.h"
 #include "privota/rv32/efuse_block.h"
 #include "privota/rv32/owner_request.h"
+#include "run_requests.h"
 
 extern char** environ;  // the sim's environment, for QEMU (POSIX declares it nowhere)
 
@@ -27,15 +28,6 @@ namespace {
 
 // How one boot of the machine ended.
 enum class BootEnd { kReset, kHalted, kNoBootableApp, kFatal, kPowerCut, kFailed };
-
-void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
-         nlohmann::json fields = nlohmann::json::object()) {
-  fields["src"] = "sim";
-  fields["level"] = level;
-  fields["event"] = event;
-  fields["msg"] = message;
-  log.event(fields);
-}
 
 // The eFuse and configuration block QEMU places in RAM before reset (privota/rv32/efuse_block.h).
 Status write_efuse_block(const host::DeviceConfig& config, const std::filesystem::path& out) {
@@ -140,7 +132,26 @@ const std::vector<ConsoleForm>& console_forms() {
        }},
       {"protected", std::regex(R"(protected-firmware update refused: (\w+): .*)"), "ota_refused",
        [](const std::smatch& m) -> nlohmann::json {
-         return {{"error", m[1].str()}};
+         return {{"app_level", "protected"}, {"error", m[1].str()}};
+       }},
+      {"protected", std::regex(R"(OTA job activated the new image \((\w+) level\))"), "ota_done",
+       [](const std::smatch& m) -> nlohmann::json {
+         return {{"app_level", m[1].str()}};
+       }},
+      // The job's end: the host's ota_failed / ota_cancelled, or an end that selected nothing new.
+      {"protected",
+       std::regex(
+           R"((\w+)-level OTA job ended: (\w+), (\d+) bytes received, resumed from (\d+), .*?: (\w+)([: ].*)?)"),
+       "ota_job_ended",
+       [](const std::smatch& m) -> nlohmann::json {
+         nlohmann::json fields = {{"app_level", m[1].str()},
+                                  {"state", m[2].str()},
+                                  {"bytes_received", number(m[3])},
+                                  {"resumed_from", number(m[4])}};
+         if (m[5].str() != "ok") fields["error"] = m[5].str();
+         if (m[2].str() == "failed") fields["event"] = "ota_failed";
+         if (m[2].str() == "cancelled") fields["event"] = "ota_cancelled";
+         return fields;
        }},
       {"protected", std::regex(R"(halting: (\w+))"), "halt",
        [](const std::smatch& m) -> nlohmann::json {
@@ -167,7 +178,8 @@ void console_event(LogView& log, const std::string& line) {
     std::smatch m;
     if (src != form.src || !std::regex_match(msg, m, form.form)) continue;
     event = form.fields(m);
-    event["event"] = form.event;
+    if (!event.contains("event")) event["event"] = form.event;  // a form may name a finer event
+    bad = bad || event["event"] == "ota_failed";
     break;
   }
   event["src"] = src;
@@ -319,6 +331,8 @@ SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
     }
     log.set_events_file(events.get());
   }
+  ProtectedUpdateWatch update;
+  log.set_observer([&update](const nlohmann::json& e) { update.see(e); });
   TempDir dir;
   host::DeviceConfig config = options.config;
   if (!options.user_args.empty()) config.user_app.args = options.user_args;
@@ -372,6 +386,7 @@ SimExit run_rv32_device(const RunOptions& options, const Rv32Machine& machine) {
     say(log, "warn", "max_boots",
         "stopped after " + std::to_string(options.max_boots) + " boots (--max-boots)");
   server.value().reset();  // no more writes from here
+  result = check_requests(options, result, update, writes, log);
   say(log, "info", "power_off", std::string("device off: ") + sim_exit_name(result),
       {{"result", sim_exit_name(result)},
        {"boots", boot > options.max_boots ? options.max_boots : boot},

@@ -164,7 +164,10 @@ bool ota_host_step(SupervisorEventKind& finished) {
   ota::JobEnd end;
   if (!runner->take_end(end)) return false;
   finished = service->on_job_finished(end.outcome, end.last);
-  console::write("protected: OTA job ended: ");
+  // "<level>-level OTA job ended: <state>, ...: <outcome>", which privota-sim turns into its ota_* events.
+  console::write("protected: ");
+  console::write(app_level_name(service->job().level));
+  console::write("-level OTA job ended: ");
   console::write(job_state_name(end.last.state));
   console::write(", ");
   console::write_dec(end.last.bytes_received);
@@ -176,8 +179,12 @@ bool ota_host_step(SupervisorEventKind& finished) {
   console::write_dec(static_cast<uint32_t>(sizeof job_stack));
   console::write(" B");
   console::write_status("", end.outcome);
-  if (finished == SupervisorEventKind::kJobActivated)
-    console::write_line("protected: OTA job activated the new image");
+  if (finished == SupervisorEventKind::kJobActivated) {
+    // The level, for whoever follows the console (privota-sim's ota_done event and its exit code 5).
+    console::write("protected: OTA job activated the new image (");
+    console::write(app_level_name(service->job().level));
+    console::write_line(" level)");
+  }
   return true;
 }
 

@@ -129,13 +129,41 @@ TEST_F(Rv32Sim, RollbackRebootsTheMachineAndMaxBootsStopsALoop) {
 // and the device goes on (the jobs themselves: ota_device_test.cpp).
 TEST_F(Rv32Sim, TheOwnersRequestWithoutANetworkIsRefusedAndTheDeviceGoesOn) {
   const SimRun run = sim("--protected-update https://127.0.0.1/x.bin");
-  EXPECT_EQ(run.exit_code, 0) << run.out;
+  // The device halts normally; exit 5 says the update the command line asked for did not happen, and why.
+  EXPECT_EQ(run.exit_code, 5) << run.out;
   const nlohmann::json* refused = run.find("protected", "protected-firmware update refused");
   ASSERT_NE(refused, nullptr) << run.out;
   EXPECT_EQ((*refused)["event"], "ota_refused");
+  EXPECT_EQ((*refused)["app_level"], "protected");
+  const nlohmann::json* not_done = run.named("protected_update_not_done");
+  ASSERT_NE(not_done, nullptr) << run.out;
+  EXPECT_NE((*not_done)["msg"].get<std::string>().find("url_host_not_allowed"), std::string::npos) << run.out;
+  EXPECT_EQ(run.power_off()["result"], "update_not_done");
   EXPECT_EQ((*refused)["level"], "warn");
   // Its URL policy allows no host: the request is judged before anything else.
   EXPECT_EQ((*refused)["error"], "url_host_not_allowed");
+}
+
+// The exit codes that the host device's tests hold, on the rv32 machine too: 2 when no protected firmware
+// verifies, 6 when --power-cut-at lies beyond the run's last flash write (a warning names the count).
+TEST_F(Rv32Sim, NothingBootableAndACutThatNeverCameHaveTheirExitCodes) {
+  const SimRun whole = sim("");
+  ASSERT_EQ(whole.exit_code, 0) << whole.out;
+  const uint64_t writes = whole.power_off()["flash_writes"].get<uint64_t>();
+  fs::copy_file(kDeviceDir / "flash.bin", flash_, fs::copy_options::overwrite_existing);
+  const SimRun beyond = sim("--power-cut-at " + std::to_string(writes + 1000));
+  EXPECT_EQ(beyond.exit_code, 6) << beyond.out;
+  const nlohmann::json* missed = beyond.named("no_power_cut");
+  ASSERT_NE(missed, nullptr) << beyond.out;
+  EXPECT_EQ((*missed)["power_cut_at"], writes + 1000);
+  EXPECT_GT((*missed)["writes"].get<uint64_t>(), 0u);
+  EXPECT_EQ(beyond.power_off()["result"], "no_power_cut");
+
+  damage("ota_0");
+  damage("ota_1");
+  const SimRun nothing = sim("");
+  EXPECT_EQ(nothing.exit_code, 2) << nothing.out;
+  EXPECT_EQ(nothing.power_off()["result"], "no_bootable_app");
 }
 
 TEST_F(Rv32Sim, BadOptionsAreRefused) {
