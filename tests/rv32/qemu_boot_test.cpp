@@ -50,7 +50,11 @@ uint64_t instructions_to_the_user_app(const std::string& console) {
 
 // scripts/bench-rv32 holds reset -> user app against its floor; the count must be the device's own. QEMU's
 // minstret under -icount starts at its virtual clock, wherever QEMU's start-up left it: the bootloader zeroes
-// it at reset, so two power-ons of the same flash count the same.
+// it at reset, so two power-ons of the same flash count the same, but for a few dozen instructions: the
+// firmware divides the CLINT's time into milliseconds (libgcc's 64-bit division, whose length follows the
+// value), and that time includes the polling. Without the zeroing the counts differ by QEMU's start-up, tens
+// of thousands of instructions and more. The console goes to a file: on a pipe a busy reader makes the UART
+// wait, and each wait leaves a few instructions of its bookkeeping uncounted.
 TEST_F(Rv32Device, InstructionsFromResetToTheUserAppAreTheSameOnEveryPowerOn) {
   ASSERT_EQ(boot().exit_code, 0);  // the first power-on confirms the factory app; the next ones are alike
   const fs::path confirmed = dir_ / "confirmed.bin";
@@ -58,12 +62,18 @@ TEST_F(Rv32Device, InstructionsFromResetToTheUserAppAreTheSameOnEveryPowerOn) {
   std::vector<uint64_t> counts;
   for (int run = 0; run < 2; ++run) {
     fs::copy_file(confirmed, flash_, fs::copy_options::overwrite_existing);
-    const test::CommandResult next = power_on(kDeviceDir / "efuse.bin", "-no-reboot -icount shift=0");
-    ASSERT_EQ(next.exit_code, 0) << next.out;
-    counts.push_back(instructions_to_the_user_app(next.out));
-    ASSERT_GT(counts.back(), 0u) << "no instruction count on the console\n" << next.out;
+    const fs::path console = dir_ / "console.txt";
+    fs::remove(console);
+    const test::CommandResult next =
+        power_on(kDeviceDir / "efuse.bin", "-no-reboot -icount shift=0", "file:" + console.string());
+    const std::vector<uint8_t> bytes = test::read_file(console);
+    const std::string text(bytes.begin(), bytes.end());
+    ASSERT_EQ(next.exit_code, 0) << next.out << text;
+    counts.push_back(instructions_to_the_user_app(text));
+    ASSERT_GT(counts.back(), 0u) << "no instruction count on the console\n" << text;
   }
-  EXPECT_EQ(counts[0], counts[1]);
+  const uint64_t apart = counts[0] > counts[1] ? counts[0] - counts[1] : counts[1] - counts[0];
+  EXPECT_LE(apart, 1000u) << counts[0] << " and " << counts[1] << " instructions";
 }
 
 TEST_F(Rv32Device, TamperedProtectedFirmwareIsRefusedAndTheOtherSlotBoots) {

@@ -20,13 +20,13 @@ namespace fs = std::filesystem;
 
 inline const fs::path kDeviceDir = PRIVOTA_RV32_DEVICE_DIR;
 
-// qemu-system-riscv32 -M virt with `kernel` in place of the reset stage and `flash` as the virtio flash.
+// qemu-system-riscv32 -M virt with `kernel` in place of the reset stage and `flash` as the virtio flash;
+// the UART on the command's output, or on another QEMU chardev (`serial`, e.g. file:PATH).
 inline test::CommandResult run_machine(const std::string& kernel, const fs::path& flash,
-                                       const std::string& extra) {
+                                       const std::string& extra, const std::string& serial = "stdio") {
   return test::run_command(
-      std::string("timeout 60 ") + PRIVOTA_QEMU_RV32 +
-      " -M virt -display none -serial stdio -monitor none -bios none -kernel " + kernel + " " + extra +
-      " -drive file=" + flash.string() +
+      std::string("timeout 60 ") + PRIVOTA_QEMU_RV32 + " -M virt -display none -serial " + serial +
+      " -monitor none -bios none -kernel " + kernel + " " + extra + " -drive file=" + flash.string() +
       ",if=none,format=raw,id=flash -device virtio-blk-device,drive=flash -nic none </dev/null");
 }
 
@@ -39,10 +39,12 @@ class Rv32Device : public testing::Test {
   test::CommandResult boot() { return boot_with(kDeviceDir / "efuse.bin"); }
   test::CommandResult boot_with(const fs::path& efuse) { return power_on(efuse, "-no-reboot"); }
   // Powers the machine on and lets the firmware's resets reboot it, until it powers itself off.
-  test::CommandResult power_on(const fs::path& efuse, const std::string& extra = "") {
+  test::CommandResult power_on(const fs::path& efuse, const std::string& extra = "",
+                               const std::string& serial = "stdio") {
     return run_machine(PRIVOTA_RV32_BOOTLOADER, flash_,
                        "-device loader,file=" + efuse.string() +
-                           ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false " + extra);
+                           ",addr=0x80040000,force-raw=on -global virtio-mmio.force-legacy=false " + extra,
+                       serial);
   }
 
   // The eFuse and configuration block of build/device-rv32's device.json with `user_app` fields changed
