@@ -144,6 +144,13 @@ TEST_F(Rv32OtaJob, DownloadsInTheBackgroundVerifiesAndSelectsTheImage) {
   // asserts no timing; docs/rv32-network.md gives the measured figures). The job must have spent time
   // downloading, or the round count above would prove nothing about the download.
   EXPECT_GT(r.value("ms by state", "downloading"), 0) << r.out;
+  // The handshake's ECC work came in bounded steps, each followed by a main-loop turn (restartable ECC), not
+  // in one piece: an ECDHE-ECDSA handshake is about six P-256 multiplications of ~3,300 operations, in steps
+  // of 500.
+  std::smatch steps;
+  ASSERT_TRUE(std::regex_search(r.out, steps, std::regex("ota_job: tls: handshake steps ([0-9]+)"))) << r.out;
+  std::cout << steps[0].str() << "\n";
+  EXPECT_GE(std::stol(steps[1].str()), 20) << r.out;
   std::smatch ram;
   ASSERT_TRUE(std::regex_search(r.out, ram, std::regex("ota_job: ram: [^\n]*"))) << r.out;
   std::cout << ram[0].str() << "\n";

@@ -27,6 +27,7 @@
 #include "privota/rv32/mbedtls_crypto.h"
 #include "privota/rv32/net/https_transport.h"
 #include "privota/rv32/net/network.h"
+#include "privota/rv32/net/tls_connection.h"
 #include "privota/rv32/ota/job_runner.h"
 #include "privota/rv32/virtio_flash.h"
 #include "privota/signed_image.h"
@@ -419,6 +420,8 @@ int main() {
   write_number(" B, heap peak with TLS ", loop.heap_peak > heap_peak() ? loop.heap_peak : heap_peak());
   write_number(" B, transport ", sizeof(net::HttpsTransport));
   console::write_line(" B");
+  write_number("ota_job: tls: handshake steps ", net::handshake_crypto_steps());
+  console::write_line("");
   {
     uint32_t& peak = loop.stack_by_state[static_cast<uint8_t>(loop.stack_state) & 7];
     if (runner.stack_peak() > peak) peak = runner.stack_peak();

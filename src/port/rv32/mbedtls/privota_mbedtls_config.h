@@ -83,5 +83,10 @@ extern "C"
 #define MBEDTLS_GCM_C
 #define MBEDTLS_SSL_IN_CONTENT_LEN 16384
 #define MBEDTLS_SSL_OUT_CONTENT_LEN 2048
+// Restartable ECC: with an ECDHE-ECDSA suite the handshake's P-256 work (the key exchange, the server's
+// signature, its certificate chain) runs in bounded steps (mbedtls_ecp_set_max_ops), and between steps the
+// OTA job gives the firmware's main loop its turn, instead of holding it for the whole handshake.
+#define MBEDTLS_ECP_RESTARTABLE
+#define MBEDTLS_ECDH_LEGACY_CONTEXT
 
 #include "mbedtls/check_config.h"

@@ -1,5 +1,6 @@
 #include "privota/rv32/net/tls_connection.h"
 
+#include <mbedtls/ecp.h>
 #include <mbedtls/error.h>
 #include <mbedtls/net_sockets.h>
 #include <string.h>
@@ -18,7 +19,17 @@ int random_bytes(void*, unsigned char* out, size_t length) {
 constexpr int kBioTimeout = MBEDTLS_ERR_SSL_TIMEOUT;
 constexpr int kBioBroken = MBEDTLS_ERR_NET_CONN_RESET;
 
+// The handshake's P-256 work in steps of this many "basic operations" (about a field multiplication each; a
+// scalar multiplication is about 3,300, and a handshake about six of them): each step is about 1/7 of one,
+// and the main loop gets a turn between steps (restartable ECC, privota_mbedtls_config.h).
+constexpr unsigned kEcpOpsPerStep = 500;
+uint32_t crypto_steps = 0;
+
 }  // namespace
+
+uint32_t handshake_crypto_steps() {
+  return crypto_steps;
+}
 
 TlsConnection::TlsConnection() {
   mbedtls_ssl_config_init(&config_);
@@ -79,10 +90,18 @@ Status TlsConnection::connect(uint32_t address, uint16_t port, const char* host,
   mbedtls_ssl_set_bio(&ssl_, this, bio_send, bio_receive, nullptr);
   open_ = true;
   deadline_ms_ = deadline_ms;
+  mbedtls_ecp_set_max_ops(kEcpOpsPerStep);
   int result = 0;
   do {
     result = mbedtls_ssl_handshake(&ssl_);
-  } while (result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE);
+    // A step of its ECC work is done: the main loop's turn (in the OTA job, the network's wait hook), then
+    // on.
+    if (result == MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS) {
+      ++crypto_steps;
+      network_wait();
+    }
+  } while (result == MBEDTLS_ERR_SSL_WANT_READ || result == MBEDTLS_ERR_SSL_WANT_WRITE ||
+           result == MBEDTLS_ERR_SSL_CRYPTO_IN_PROGRESS);
   if (result != 0) {
     const Status error = handshake_error(result);
     close();

@@ -13,6 +13,10 @@
 
 namespace privota::rv32::net {
 
+// How many times a handshake stopped between bounded steps of its ECC work to give the main loop a turn,
+// over every connection since boot (restartable ECC: an ECDHE-ECDSA handshake takes a few dozen).
+uint32_t handshake_crypto_steps();
+
 class TlsConnection {
  public:
   TlsConnection();
