@@ -39,6 +39,10 @@ extern "C"
     MULADDC_CORE                                        \
   }
 #define MBEDTLS_RSA_C
+// RSA keys up to 4096 bits (Secure Boot v2 and the user-app certificate use 3072; a TLS server's key may be
+// 4096). mbedTLS keeps buffers of this size on the stack in its RSA operations: 512 B each, not the default
+// 1,024.
+#define MBEDTLS_MPI_MAX_SIZE 512
 #define MBEDTLS_PKCS1_V21  // RSA-PSS: Secure Boot v2 and user-app signatures
 #define MBEDTLS_PKCS1_V15  // sha256WithRSAEncryption: how a CA signs the user-app certificate
 #define MBEDTLS_ECP_C
