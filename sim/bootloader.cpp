@@ -38,11 +38,7 @@ int config_memfd(const std::string& json) {
 
 void Bootloader::say(const std::string& level, const std::string& event, const std::string& message,
                      nlohmann::json fields) {
-  fields["src"] = "bootloader";
-  fields["level"] = level;
-  fields["event"] = event;
-  fields["msg"] = message;
-  log_.event(fields);
+  say_from(log_, "bootloader", level, event, message, std::move(fields));
 }
 
 // Per slot, what it holds and why it was refused, then the verdict: "no bootable app" is never said alone.

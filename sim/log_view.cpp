@@ -42,9 +42,9 @@ void LogView::event(const nlohmann::json& e) {
   if (observer_) observer_(stamped);
 }
 
-void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
-         nlohmann::json fields) {
-  fields["src"] = "sim";
+void say_from(LogView& log, const char* src, const std::string& level, const std::string& event,
+              const std::string& message, nlohmann::json fields) {
+  fields["src"] = src;
   fields["level"] = level;
   fields["event"] = event;
   fields["msg"] = message;

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <functional>
 #include <string>
+#include <utility>
 
 #include <nlohmann/json.hpp>
 
@@ -41,8 +42,14 @@ class LogView {
   std::chrono::steady_clock::time_point start_ = std::chrono::steady_clock::now();
 };
 
-// An event of the sim itself (src "sim"): what it did or saw, with `fields` added.
-void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
-         nlohmann::json fields = nlohmann::json::object());
+// An event that the sim's side of the device says itself, from `src` ("sim", or "bootloader" for the
+// bootloader inside the sim): what it did or saw, with `fields` added.
+void say_from(LogView& log, const char* src, const std::string& level, const std::string& event,
+              const std::string& message, nlohmann::json fields = nlohmann::json::object());
+// An event of the sim itself (src "sim").
+inline void say(LogView& log, const std::string& level, const std::string& event, const std::string& message,
+                nlohmann::json fields = nlohmann::json::object()) {
+  say_from(log, "sim", level, event, message, std::move(fields));
+}
 
 }  // namespace privota::sim
