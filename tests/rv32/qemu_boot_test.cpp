@@ -53,8 +53,9 @@ uint64_t instructions_to_the_user_app(const std::string& console) {
 // it at reset, so two power-ons of the same flash count the same: to the instruction on a quiet host, within
 // 34-170 on a loaded one, where the firmware's division of the CLINT's time into milliseconds (libgcc's
 // 64-bit division, whose length follows the value) sees a time that includes more polling. Without the
-// zeroing the counts differed by QEMU's start-up: 2,655 to 533,442 instructions in 5 runs. The console goes to a file: on a pipe a busy reader makes the UART
-// wait, and each wait leaves a few instructions of its bookkeeping uncounted.
+// zeroing the counts differed by QEMU's start-up: 2,655 to 533,442 instructions in 5 runs. The console goes
+// to a file: on a pipe a busy reader makes the UART wait, and each wait leaves a few instructions of its
+// bookkeeping uncounted.
 TEST_F(Rv32Device, InstructionsFromResetToTheUserAppAreTheSameOnEveryPowerOn) {
   ASSERT_EQ(boot().exit_code, 0);  // the first power-on confirms the factory app; the next ones are alike
   const fs::path confirmed = dir_ / "confirmed.bin";
