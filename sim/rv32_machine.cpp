@@ -138,7 +138,8 @@ const std::vector<ConsoleForm>& console_forms() {
        [](const std::smatch& m) -> nlohmann::json {
          return {{"app_level", m[1].str()}};
        }},
-      // The job's end: the host's ota_failed / ota_cancelled, or an end that selected nothing new.
+      // The job's end: the host's ota_failed (a failed or cancelled job, `state` says which) when its
+      // outcome is not ok; an end that selected its image is followed by the ota_done line above.
       {"protected",
        std::regex(
            R"((\w+)-level OTA job ended: (\w+), (\d+) bytes received, resumed from (\d+), .*?: (\w+)([: ].*)?)"),
@@ -146,11 +147,12 @@ const std::vector<ConsoleForm>& console_forms() {
        [](const std::smatch& m) -> nlohmann::json {
          nlohmann::json fields = {{"app_level", m[1].str()},
                                   {"state", m[2].str()},
-                                  {"bytes_received", number(m[3])},
+                                  {"received", number(m[3])},
                                   {"resumed_from", number(m[4])}};
-         if (m[5].str() != "ok") fields["error"] = m[5].str();
-         if (m[2].str() == "failed") fields["event"] = "ota_failed";
-         if (m[2].str() == "cancelled") fields["event"] = "ota_cancelled";
+         if (m[5].str() != "ok") {
+           fields["event"] = "ota_failed";
+           fields["error"] = m[5].str();
+         }
          return fields;
        }},
       {"protected", std::regex(R"(halting: (\w+))"), "halt",
