@@ -194,11 +194,25 @@ void NbdFlashServer::transmit(int fd) {
       }
     } else if (type == kCmdWrite) {
       uint32_t error = 0;
-      if (!write_request(fd, offset, length, &error)) return;  // the power is gone
+      if (!write_request(fd, offset, length, &error)) {
+        if (cut_) wait_for_the_machine_to_go(fd);
+        return;
+      }
       simple_reply(fd, error, handle, nullptr);
     } else {
       simple_reply(fd, kEinval, handle, nullptr);
     }
+  }
+}
+
+// The power is gone: the write stays unanswered until the runner kills the machine and its end of the
+// socket closes. Closing ours first would let QEMU fail the request back to the firmware, which would go on
+// running (and logging) on a flash that is no longer there until the runner's next look.
+void NbdFlashServer::wait_for_the_machine_to_go(int fd) {
+  char discard[4096];
+  while (!stopping_) {
+    const ssize_t n = recv(fd, discard, sizeof discard, 0);
+    if (n == 0 || (n < 0 && errno != EINTR)) return;
   }
 }
 

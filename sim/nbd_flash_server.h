@@ -2,7 +2,8 @@
 // (QEMU's `file=nbd+unix:///?socket=PATH`), so that power cuts come from outside the firmware. Every write
 // QEMU sends is one flash write of the device (the firmware's NOR driver writes one erased sector or one
 // programmed run of blocks within a sector per request); they are counted across boots, and the write that
-// hits the cut is left half done and never answered: the sim then powers the machine off.
+// hits the cut is left half done and never answered (the connection stays open, so QEMU cannot fail it back
+// to the firmware): the sim then powers the machine off.
 //
 // The protocol (NBD's "fixed newstyle" handshake, simple replies): options other than NBD_OPT_GO and
 // NBD_OPT_EXPORT_NAME are answered "unsupported", which QEMU accepts (no structured replies, no metadata).
@@ -40,6 +41,7 @@ class NbdFlashServer {
   bool handshake(int fd);
   void transmit(int fd);
   bool write_request(int fd, uint64_t offset, uint32_t length, uint32_t* error);
+  void wait_for_the_machine_to_go(int fd);
 
   host::UniqueFd flash_;
   uint64_t size_;

@@ -271,12 +271,14 @@ BootEnd run_boot(const Rv32Machine& machine, const std::filesystem::path& efuse,
   bool cut = false;
   for (;;) {
     pollfd p{out[0], POLLIN, 0};
-    (void)poll(&p, 1, 50);
+    const int ready = poll(&p, 1, 50);
     if (server.power_cut()) {
       cut = true;
       kill(pid, SIGKILL);  // the power is gone: nothing more runs, nothing more is written
       break;
     }
+    // Read only when the console has something (or closed): the machine a cut stopped is silent for good.
+    if (ready <= 0) continue;
     char buffer[4096];
     const ssize_t n = read(out[0], buffer, sizeof buffer);
     if (n == 0) break;
