@@ -21,6 +21,8 @@ struct OtaHostConfig {
   Flash* flash = nullptr;
   const PartitionTable* table = nullptr;
   MbedCertificateVerifier* user_ca = nullptr;
+  // The firmware's 4 KiB verification scratch: the job's signature check runs in it on the main loop.
+  ByteSpan scratch;
   // The user level's slots and running app, to resume a job from its journal (nullptr: nothing runs).
   AppSlots* slots = nullptr;
   uint32_t running_slot = 0;

@@ -380,6 +380,7 @@ void run_user_app(const UserAppBoot& boot) {
   ota_config.table = boot.table;
   ota_config.user_ca = boot.user_ca;
   ota_config.self = boot.self;
+  ota_config.scratch = boot.scratch;
   if (boot.have_app) {
     ota_config.slots = boot.slots;
     ota_config.running_slot = boot.decision.slot;

@@ -93,6 +93,8 @@ class AppImageValidator {
   bool done() const { return stage_ == Stage::kDone; }
   // The decoded image, once done(); otherwise why it is not (truncated, or the first error).
   Result<AppImageInfo> info() const;
+  // The same without the Result's copy, for a caller that saw done() (a small stack copies it once).
+  const AppImageInfo& done_info() const { return info_; }
   // Bytes consumed so far.
   uint32_t position() const { return position_; }
 

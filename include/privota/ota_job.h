@@ -125,8 +125,12 @@ struct OtaJobContext {
   Transport* transport = nullptr;
   Clock* clock = nullptr;
   JobObserver* observer = nullptr;
-  // Download chunks and, afterwards, verification scratch: at least kSignatureSectorSize bytes.
+  // Download chunks, then the verification's reads. Without a signature_check the job checks the
+  // signature in place, in this buffer: then at least kSignatureSectorSize bytes; with one, at least
+  // kImageHeadSize (the head collects in it before anything is written).
   ByteSpan buffer;
+  // Where the image's signature is checked (privota/signed_image.h); nullptr: in place.
+  SignatureCheck* signature_check = nullptr;
   OtaJobConfig config;
   const ImageExpectation* expect = nullptr;  // nullptr: no expectation
 };

@@ -38,7 +38,11 @@ class OtaWriter {
   // `durable_bytes` of the image.
   Status resume(uint32_t expected_size, uint32_t durable_bytes);
   Status write(ConstByteSpan chunk);
-  // Verifies what was written; `policy.limits.max_image_size` is set to the slot size.
+  // Verifies what was written; `policy.limits.max_image_size` is set to the slot size. The image is hashed
+  // through `buffer` (any size), its signature checked by `check`, and the result left in `image`.
+  Status finish(const TrustPolicy& policy, Sha256& sha256, ByteSpan buffer, SignatureCheck& check,
+                SignedImage& image);
+  // The same with the signature checked in place, in `scratch` (at least kSignatureSectorSize bytes).
   Result<SignedImage> finish(const TrustPolicy& policy, Sha256& sha256, SignatureVerifier& verifier,
                              ByteSpan scratch);
   // Selects the verified slot as NEW: it boots on trial next time.

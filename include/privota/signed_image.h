@@ -55,4 +55,42 @@ struct SignedImage {
 Result<SignedImage> verify_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
                                         SignatureVerifier& verifier, ByteSpan scratch);
 
+// verify_signed_image() in its two halves, for a caller that runs them apart (an OTA job on a small stack of
+// its own hashes, and its firmware's main loop checks the signature: SignatureCheck below).
+// hash_signed_image(): the app image format and SHA-256 of the padded image, read through `buffer` (any
+// size; the larger, the fewer reads). Sets the image's info, signed_size and signed_digest (in place: a
+// SignedImage is ~0.5 KB, which a job's small stack should hold once).
+Status hash_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256, ByteSpan buffer,
+                         SignedImage& image);
+// check_signed_image(): reads the signature sector into `sector` (at least kSignatureSectorSize bytes) and
+// checks it against `image.signed_digest` by `policy`, then anti-rollback. Sets `image.block`.
+Status check_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
+                          SignatureVerifier& verifier, ByteSpan sector, SignedImage& image);
+
+// Where the signature half of an image's verification runs. It needs a 4 KiB sector in RAM and the stack
+// of the certificate and RSA code, which a firmware already has for verifying its apps at boot: an OTA job
+// that runs on a small stack of its own hands the check to its main loop rather than carrying both.
+class SignatureCheck {
+ public:
+  virtual Status check(Flash& region, const TrustPolicy& policy, SignedImage& image) = 0;
+
+ protected:
+  ~SignatureCheck() = default;
+};
+
+// The check in place: on the caller's stack, in its `sector` buffer.
+class InPlaceSignatureCheck final : public SignatureCheck {
+ public:
+  InPlaceSignatureCheck(Sha256& sha256, SignatureVerifier& verifier, ByteSpan sector)
+      : sha256_(sha256), verifier_(verifier), sector_(sector) {}
+  Status check(Flash& region, const TrustPolicy& policy, SignedImage& image) override {
+    return check_signed_image(region, policy, sha256_, verifier_, sector_, image);
+  }
+
+ private:
+  Sha256& sha256_;
+  SignatureVerifier& verifier_;
+  ByteSpan sector_;
+};
+
 }  // namespace privota

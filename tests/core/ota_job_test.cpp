@@ -10,6 +10,7 @@
 
 #include "ota_job_fakes.h"
 #include "privota/host/power_cut_flash.h"
+#include "privota/image_head.h"
 
 namespace privota {
 namespace {
@@ -590,10 +591,81 @@ TEST(OtaJob, StartRefusesWhatItCannotKeep) {
   incomplete.transport = nullptr;
   OtaJob bad(incomplete);
   EXPECT_EQ(bad.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)}).code(), Code::kInvalidArgument);
+  // Checking the signature in place takes a whole signature sector of buffer.
   OtaJobContext small = rig.context();
   small.buffer = {rig.buffer.data(), 1024};
   OtaJob tiny(small);
-  EXPECT_EQ(tiny.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)}).code(), Code::kInvalidArgument);
+  const Status in_place = tiny.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)});
+  EXPECT_EQ(in_place.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(in_place.reason(),
+               "OTA job buffer is smaller than 4 KiB, the signature sector it checks in place");
+  // With the check elsewhere the buffer must still hold an image head.
+  uint8_t sector[kSignatureSectorSize];
+  InPlaceSignatureCheck elsewhere(rig.sha, rig.verifier, {sector, sizeof sector});
+  OtaJobContext headless = rig.context();
+  headless.buffer = {rig.buffer.data(), kImageHeadSize - 1};
+  headless.signature_check = &elsewhere;
+  OtaJob no_head(headless);
+  const Status head = no_head.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)});
+  EXPECT_EQ(head.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(head.reason(), "OTA job buffer is smaller than an image head (288 B)");
+}
+
+// A SignatureCheck that runs elsewhere (as the rv32 firmware's main loop does): counts its calls and checks
+// in a sector buffer of its own.
+class CountingCheck final : public SignatureCheck {
+ public:
+  CountingCheck(Sha256& sha256, SignatureVerifier& verifier) : in_place_(sha256, verifier, {sector_, 4096}) {}
+  Status check(Flash& region, const TrustPolicy& policy, SignedImage& image) override {
+    ++calls;
+    region_size = region.size();
+    return in_place_.check(region, policy, image);
+  }
+  int calls = 0;
+  uint32_t region_size = 0;
+
+ private:
+  uint8_t sector_[kSignatureSectorSize] = {};
+  InPlaceSignatureCheck in_place_;
+};
+
+// With the signature checked elsewhere, the job works in a 1 KiB buffer: it downloads, hashes and selects
+// as with 4 KiB, and hands the check exactly the bytes it received, once.
+TEST(OtaJob, ASmallBufferWorksWithTheSignatureCheckedElsewhere) {
+  JobRig rig;
+  rig.buffer.resize(1024);
+  CountingCheck check(rig.sha, rig.verifier);
+  OtaJobContext c = rig.context();
+  c.signature_check = &check;
+  OtaJob job(c);
+  ASSERT_TRUE(job.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)}).is_ok());
+  ASSERT_TRUE(job.run().is_ok()) << job.progress().error.reason();
+  EXPECT_EQ(job.progress().state, JobState::kRebooting);
+  EXPECT_EQ(check.calls, 1);
+  EXPECT_EQ(check.region_size, new_image().size());
+  EXPECT_TRUE(rig.selected_new());
+  EXPECT_EQ(rig.booted_version(), "2.0.0");
+}
+
+// The check elsewhere is the one that judges: an image whose signature does not hold is refused through it
+// and nothing is selected.
+TEST(OtaJob, ASignatureCheckedElsewhereRefusesATamperedImage) {
+  // A byte of the signature sector: the image itself hashes fine, only the check can refuse it.
+  std::vector<uint8_t> tampered = new_image();
+  tampered[tampered.size() - kSignatureSectorSize + 64] ^= 0x01;
+  JobRig rig(tampered);
+  rig.buffer.resize(1024);
+  CountingCheck check(rig.sha, rig.verifier);
+  OtaJobContext c = rig.context();
+  c.signature_check = &check;
+  OtaJob job(c);
+  ASSERT_TRUE(job.start({test::kUpdateUrl, std::strlen(test::kUpdateUrl)}).is_ok());
+  const Status status = job.run();
+  EXPECT_FALSE(status.is_ok());
+  EXPECT_EQ(job.progress().state, JobState::kFailed);
+  EXPECT_EQ(check.calls, 1) << status.reason();
+  EXPECT_FALSE(rig.selected_new());
+  EXPECT_EQ(rig.booted_version(), "1.0.0");
 }
 
 TEST(OtaJob, StateNamesAreStable) {

@@ -99,6 +99,58 @@ TEST_F(SignedImageTest, EspPrivSepUserImageVerifies) {
   EXPECT_EQ(image->info.desc.secure_version, 3u);
 }
 
+// The two halves a firmware runs apart (the hash on the OTA job's stack, the signature on its main loop's)
+// give what verify_signed_image() gives, through a read buffer of any size.
+TEST_F(SignedImageTest, HashThenCheckGivesWhatVerifyGives) {
+  host::MbedCertificateVerifier ca = ca_from("ca_cert.pem");
+  host::MemoryFlash region(vector_file("hello.user_signed.bin"));
+  TrustPolicy policy;
+  policy.scheme = SignatureScheme::kUserAppCertificate;
+  policy.user_ca = &ca;
+  const Result<SignedImage> whole = verify_signed_image(region, policy, sha_, verifier_, {scratch_, 4096});
+  ASSERT_TRUE(whole.is_ok()) << whole.status().reason();
+  for (size_t chunk : {1u, 100u, 1024u, 5000u}) {
+    std::vector<uint8_t> buffer(chunk);
+    SignedImage image;
+    ASSERT_TRUE(hash_signed_image(region, policy, sha_, {buffer.data(), chunk}, image).is_ok()) << chunk;
+    ASSERT_TRUE(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).is_ok())
+        << chunk;
+    EXPECT_EQ(image.signed_size, whole->signed_size);
+    EXPECT_EQ(0, std::memcmp(image.signed_digest, whole->signed_digest, 32));
+    EXPECT_STREQ(image.info.desc.version, whole->info.desc.version);
+  }
+  // The check alone judges the signature and anti-rollback: a digest that is not the image's is refused.
+  SignedImage image;
+  ASSERT_TRUE(hash_signed_image(region, policy, sha_, {scratch_, 4096}, image).is_ok());
+  image.signed_digest[0] ^= 1;
+  EXPECT_EQ(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).code(),
+            Code::kBadHash);
+  image.signed_digest[0] ^= 1;
+  policy.min_secure_version = image.info.desc.secure_version + 1;
+  EXPECT_EQ(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).code(),
+            Code::kRollback);
+}
+
+TEST_F(SignedImageTest, TheHalvesRefuseBuffersTheyCannotWorkIn) {
+  host::MbedCertificateVerifier ca = ca_from("ca_cert.pem");
+  host::MemoryFlash region(vector_file("hello.user_signed.bin"));
+  TrustPolicy policy;
+  policy.scheme = SignatureScheme::kUserAppCertificate;
+  policy.user_ca = &ca;
+  SignedImage image;
+  const Status empty = hash_signed_image(region, policy, sha_, {}, image);
+  EXPECT_EQ(empty.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(empty.reason(), "image read buffer is empty");
+  ASSERT_TRUE(hash_signed_image(region, policy, sha_, {scratch_, 4096}, image).is_ok());
+  const Status small = check_signed_image(region, policy, sha_, verifier_, {scratch_, 4095}, image);
+  EXPECT_EQ(small.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(small.reason(), "scratch buffer is smaller than a signature sector");
+  // An image whose signature sector would lie past the region (a caller's mix-up) is truncated, not read.
+  image.info.image_size = region.size();
+  EXPECT_EQ(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).code(),
+            Code::kTruncated);
+}
+
 // Images privota signed that espsecure verified (tests/data/signature/privota_signed/README.md).
 TEST_F(SignedImageTest, PrivotaSignedImagesThatEspsecureAcceptedVerify) {
   struct Case {

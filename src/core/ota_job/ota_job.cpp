@@ -30,7 +30,7 @@ bool is_retryable(const Status& status) {
 
 }  // namespace
 
-// RAM budget (issue 6): job + the caller's 4 KiB buffer within 8 KiB, TLS aside.
+// RAM budget (issue 6): job + the caller's buffer within 8 KiB, TLS aside.
 static_assert(sizeof(OtaJob) <= 3 * 1024, "OtaJob outgrew its RAM budget");
 
 const char* job_state_name(JobState state) {
@@ -66,8 +66,12 @@ Status OtaJob::check_context() const {
   if (c_.slots->slot_count < 2 || c_.running_slot >= c_.slots->slot_count)
     return Status::error(Code::kInvalidArgument, "running slot is not one of the level's slots",
                          c_.running_slot);
-  if (c_.buffer.size() < kSignatureSectorSize)
-    return Status::error(Code::kInvalidArgument, "OTA job buffer is smaller than 4 KiB",
+  if (c_.signature_check == nullptr && c_.buffer.size() < kSignatureSectorSize)
+    return Status::error(Code::kInvalidArgument,
+                         "OTA job buffer is smaller than 4 KiB, the signature sector it checks in place",
+                         static_cast<uint32_t>(c_.buffer.size()));
+  if (c_.buffer.size() < kImageHeadSize)
+    return Status::error(Code::kInvalidArgument, "OTA job buffer is smaller than an image head (288 B)",
                          static_cast<uint32_t>(c_.buffer.size()));
   return Status::ok();
 }
@@ -186,9 +190,11 @@ Status OtaJob::check_pace(size_t n) {
 Status OtaJob::verify_and_activate() {
   set_state(JobState::kVerifying);
   TrustPolicy policy = c_.policy;
-  Result<SignedImage> image = writer_.finish(policy, *c_.sha256, *c_.verifier, c_.buffer);
-  PRIVOTA_TRY(image.status());
-  PRIVOTA_TRY(check_expectation(image.value()));
+  InPlaceSignatureCheck in_place(*c_.sha256, *c_.verifier, c_.buffer);
+  SignatureCheck& check = c_.signature_check != nullptr ? *c_.signature_check : in_place;
+  SignedImage image;
+  PRIVOTA_TRY(writer_.finish(policy, *c_.sha256, c_.buffer, check, image));
+  PRIVOTA_TRY(check_expectation(image));
   // Every sector is in: a cut during activation resumes straight into verification.
   PRIVOTA_TRY(commit_durable_sectors());
   set_state(JobState::kActivating);

@@ -123,6 +123,17 @@ Status OtaWriter::write(ConstByteSpan chunk) {
 
 Result<SignedImage> OtaWriter::finish(const TrustPolicy& policy, Sha256& sha256, SignatureVerifier& verifier,
                                       ByteSpan scratch) {
+  if (scratch.size() < kSignatureSectorSize) {
+    return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
+  }
+  InPlaceSignatureCheck in_place(sha256, verifier, scratch);
+  SignedImage image;
+  PRIVOTA_TRY(finish(policy, sha256, scratch.first(kSignatureSectorSize), in_place, image));
+  return image;
+}
+
+Status OtaWriter::finish(const TrustPolicy& policy, Sha256& sha256, ByteSpan buffer, SignatureCheck& check,
+                         SignedImage& image) {
   if (state_ != State::kWriting)
     return Status::error(Code::kBadState, "finish() without a successful begin()");
   if (page_fill_ > 0) {
@@ -140,16 +151,18 @@ Result<SignedImage> OtaWriter::finish(const TrustPolicy& policy, Sha256& sha256,
   FlashRegion received(slots_.slots[passive_], 0, written_);
   TrustPolicy slot_policy = policy;
   slot_policy.limits.max_image_size = slots_.slots[passive_].size();
-  Result<SignedImage> image = verify_signed_image(received, slot_policy, sha256, verifier, scratch);
-  if (!image.is_ok()) return fail(image.status());
-  if (image->signed_size != written_) {
-    return fail(Status::error(written_ < image->signed_size ? Code::kTruncated : Code::kTrailingData,
-                              written_ < image->signed_size ? "image ended before its signature sector"
-                                                            : "bytes follow the signature sector",
+  const Status hashed = hash_signed_image(received, slot_policy, sha256, buffer, image);
+  if (!hashed.is_ok()) return fail(hashed);
+  const Status signature = check.check(received, slot_policy, image);
+  if (!signature.is_ok()) return fail(signature);
+  if (image.signed_size != written_) {
+    return fail(Status::error(written_ < image.signed_size ? Code::kTruncated : Code::kTrailingData,
+                              written_ < image.signed_size ? "image ended before its signature sector"
+                                                           : "bytes follow the signature sector",
                               written_));
   }
   state_ = State::kVerified;
-  return image;
+  return Status::ok();
 }
 
 Status OtaWriter::activate() {

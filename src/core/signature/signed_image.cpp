@@ -23,7 +23,7 @@ Status hash_image_and_padding(Flash& region, AppImageValidator& validator, Sha25
     const Result<size_t> taken = validator.update(buffer.first(n));
     if (!taken.is_ok()) return taken.status();
     if (validator.done()) {
-      PRIVOTA_ASSIGN_OR_RETURN(out.info, validator.info());
+      out.info = validator.done_info();
       padded_end = signed_region_size(out.info.image_size);
       if (padded_end > region.size()) {
         return Status::error(Code::kTruncated, "image ends before its signature sector", padded_end);
@@ -62,33 +62,65 @@ Status verify_signature_sector(const TrustPolicy& policy, ConstByteSpan sector, 
 #endif
 }
 
+// The halves with the image as an out-parameter: verify_signed_image() uses them once each, so the
+// bootloader's build inlines them as one function (it has tens of bytes to spare in its 32 KiB).
+Status hash_into(Flash& region, const TrustPolicy& policy, Sha256& sha256, ByteSpan buffer,
+                 SignedImage& out) {
+  AppImageLimits limits = policy.limits;
+  if (limits.max_image_size == 0 || limits.max_image_size > region.size())
+    limits.max_image_size = region.size();
+  AppImageValidator validator(sha256, limits);
+  return hash_image_and_padding(region, validator, sha256, buffer, out);
+}
+
+// `sector` holds at least kSignatureSectorSize bytes; the image's signature sector lies within `region`.
+Status check_into(Flash& region, const TrustPolicy& policy, Sha256& sha256, SignatureVerifier& verifier,
+                  ByteSpan sector, SignedImage& image) {
+  const uint32_t sector_at = signed_region_size(image.info.image_size);
+  if (region.size() - sector_at < kSignatureSectorSize) {
+    return Status::error(Code::kTruncated, "image ends before its signature sector", sector_at);
+  }
+  sector = sector.first(kSignatureSectorSize);
+  PRIVOTA_TRY(region.read(sector_at, sector));
+  PRIVOTA_TRY(verify_signature_sector(policy, sector, sha256, verifier, image));
+
+  // Only an authentic image's secure_version means anything, so this comes after the signature.
+  if (image.info.desc.secure_version < policy.min_secure_version) {
+    return Status::error(Code::kRollback, "image secure_version is below the device's anti-rollback minimum",
+                         image.info.desc.secure_version);
+  }
+  return Status::ok();
+}
+
 }  // namespace
+
+Status hash_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256, ByteSpan buffer,
+                         SignedImage& image) {
+  if (buffer.empty()) return Status::error(Code::kInvalidArgument, "image read buffer is empty");
+  image = SignedImage{};
+  return hash_into(region, policy, sha256, buffer, image);
+}
+
+Status check_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
+                          SignatureVerifier& verifier, ByteSpan sector, SignedImage& image) {
+  if (sector.size() < kSignatureSectorSize) {
+    return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
+  }
+  if (signed_region_size(image.info.image_size) > region.size()) {
+    return Status::error(Code::kTruncated, "image ends before its signature sector",
+                         signed_region_size(image.info.image_size));
+  }
+  return check_into(region, policy, sha256, verifier, sector, image);
+}
 
 Result<SignedImage> verify_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha256,
                                         SignatureVerifier& verifier, ByteSpan scratch) {
   if (scratch.size() < kSignatureSectorSize) {
     return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
   }
-  AppImageLimits limits = policy.limits;
-  if (limits.max_image_size == 0 || limits.max_image_size > region.size())
-    limits.max_image_size = region.size();
-  AppImageValidator validator(sha256, limits);
   SignedImage out;
-  PRIVOTA_TRY(hash_image_and_padding(region, validator, sha256, scratch.first(kSignatureSectorSize), out));
-
-  const uint32_t sector_at = signed_region_size(out.info.image_size);
-  if (region.size() - sector_at < kSignatureSectorSize) {
-    return Status::error(Code::kTruncated, "image ends before its signature sector", sector_at);
-  }
-  const ByteSpan sector = scratch.first(kSignatureSectorSize);
-  PRIVOTA_TRY(region.read(sector_at, sector));
-  PRIVOTA_TRY(verify_signature_sector(policy, sector, sha256, verifier, out));
-
-  // Only an authentic image's secure_version means anything, so this comes after the signature.
-  if (out.info.desc.secure_version < policy.min_secure_version) {
-    return Status::error(Code::kRollback, "image secure_version is below the device's anti-rollback minimum",
-                         out.info.desc.secure_version);
-  }
+  PRIVOTA_TRY(hash_into(region, policy, sha256, scratch.first(kSignatureSectorSize), out));
+  PRIVOTA_TRY(check_into(region, policy, sha256, verifier, scratch, out));
   return out;
 }
 

@@ -334,6 +334,7 @@ int main() {
   platform.url_policy = &url_policy;
   platform.transport = &transport;
   platform.config.first_backoff_ms = 100;
+  platform.check_scratch = scratch;
   static ota::Rv32JobRunner runner(platform, job_stack);
   static OtaService service(runner, url_policy);
 
@@ -421,6 +422,8 @@ int main() {
   write_number(" B, transport ", sizeof(net::HttpsTransport));
   console::write_line(" B");
   write_number("ota_job: tls: handshake steps ", net::handshake_crypto_steps());
+  console::write_line("");
+  write_number("ota_job: signature checks on the main loop ", runner.checks_on_main_loop());
   console::write_line("");
   {
     uint32_t& peak = loop.stack_by_state[static_cast<uint8_t>(loop.stack_state) & 7];

@@ -58,6 +58,22 @@ class Rv32JobRunner::Observer final : public JobObserver {
   Rv32JobRunner& runner_;
 };
 
+// The job's SignatureCheck: parks the request and gives way; the step that resumed the job runs the check
+// on the main loop's stack before it returns (run_pending_check), and the next step resumes the job with
+// the result.
+class Rv32JobRunner::MainLoopCheck final : public SignatureCheck {
+ public:
+  explicit MainLoopCheck(Rv32JobRunner& runner) : runner_(runner) {}
+  Status check(Flash& region, const TrustPolicy& policy, SignedImage& image) override {
+    runner_.pending_ = PendingCheck{&region, &policy, &image, Status::ok()};
+    runner_.yield();
+    return runner_.pending_.result;
+  }
+
+ private:
+  Rv32JobRunner& runner_;
+};
+
 Rv32JobRunner::Rv32JobRunner(const JobPlatform& platform, ByteSpan stack)
     : platform_(platform), stack_(stack) {}
 
@@ -65,6 +81,8 @@ Status Rv32JobRunner::start(const JobRequest& request) {
   if (running()) return Status::error(Code::kBusy, "an OTA job is already running");
   if (platform_.flash == nullptr || platform_.table == nullptr || platform_.transport == nullptr)
     return Status::error(Code::kInvalidArgument, "the OTA job runner lacks its flash, table or transport");
+  if (platform_.check_scratch.size() < kSignatureSectorSize)
+    return Status::error(Code::kInvalidArgument, "the OTA job runner lacks a 4 KiB signature check scratch");
   request_ = request;
   progress_ = JobProgress{};
   end_ready_ = false;
@@ -87,6 +105,15 @@ void Rv32JobRunner::step() {
   coroutine_.resume();
   net::set_network_wait_hook(nullptr);
   current = nullptr;
+  if (pending_.region != nullptr) run_pending_check();
+}
+
+// On the main loop's stack, with no job current: the region's reads do not yield.
+void Rv32JobRunner::run_pending_check() {
+  pending_.result = check_signed_image(*pending_.region, *pending_.policy, sha256_, verifier_,
+                                       platform_.check_scratch, *pending_.image);
+  pending_.region = nullptr;
+  ++checks_on_main_loop_;
 }
 
 bool Rv32JobRunner::take_end(JobEnd& end) {
@@ -125,6 +152,8 @@ void Rv32JobRunner::run_job() {
     prepare(c, slots.value());
     c.clock = &clock;
     c.observer = &observer;
+    MainLoopCheck check(*this);
+    c.signature_check = &check;
     // The job object lives on the job's own stack: it exists only while the job runs.
     OtaJob job(c);
     outcome =

@@ -4,6 +4,11 @@
 // or after each flash operation (YieldingFlash). So the main loop keeps serving while the image downloads,
 // with no thread and no timer. The job writes through the rv32 flash driver; its journal and verification
 // are the core's.
+//
+// The job's stack holds the job and the network below it, not the signature check: the job hashes the image
+// through its 1 KiB chunk buffer, then hands the signature sector (4 KiB, the certificate and RSA-3072) to
+// the main loop, which runs it at the end of that step on its own stack in the firmware's scratch, as it
+// checks the user app at boot (JobPlatform::check_scratch).
 #pragma once
 
 #include <stddef.h>
@@ -28,6 +33,9 @@ struct JobPlatform {
   const UrlPolicy* url_policy = nullptr;
   Transport* transport = nullptr;
   OtaJobConfig config;
+  // The main loop's signature-sector scratch (at least kSignatureSectorSize bytes): the firmware's own, which
+  // it also verifies the user app in; the runner uses it only inside step(), after the job gave way.
+  ByteSpan check_scratch;
 };
 
 // The result of the last job, once it ended (take_end()).
@@ -58,12 +66,26 @@ class Rv32JobRunner final : public JobRunner {
   // Measurements: the job's stack peak (since the start or the last repaint_stack(), between steps).
   uint32_t stack_peak() const { return coroutine_.stack_peak(); }
   void repaint_stack() { coroutine_.repaint(); }
+  // Signature checks the main loop ran for jobs (one per verified image).
+  uint32_t checks_on_main_loop() const { return checks_on_main_loop_; }
+
+  // The job's download chunk: the TLS layer fills it, the writer pages it into flash.
+  static constexpr size_t kChunkSize = 1024;
 
  private:
   class Observer;
+  class MainLoopCheck;
+  // A signature check the job asked for and waits on (the job's own stack holds what it points at).
+  struct PendingCheck {
+    Flash* region = nullptr;
+    const TrustPolicy* policy = nullptr;
+    SignedImage* image = nullptr;
+    Status result;
+  };
   static void job_entry(void* self);
   void run_job();
   void prepare(OtaJobContext& c, AppSlots& slots);
+  void run_pending_check();
 
   JobPlatform platform_;
   ByteSpan stack_;
@@ -76,8 +98,10 @@ class Rv32JobRunner final : public JobRunner {
   bool close_journal_ = false;
   // The image this level rolled back (refused again), when there is one.
   AppDescriptor rejected_;
-  // Chunks and the verification's signature sector.
-  alignas(8) uint8_t buffer_[kSignatureSectorSize];
+  PendingCheck pending_;
+  uint32_t checks_on_main_loop_ = 0;
+  // Download chunks and the verification's reads.
+  alignas(8) uint8_t buffer_[kChunkSize];
   MbedSha256 sha256_;
   MbedSignatureVerifier verifier_;
 };
