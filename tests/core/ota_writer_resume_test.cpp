@@ -89,6 +89,22 @@ TEST(OtaWriterResume, ResumeContinuesFromASectorAndVerifies) {
   EXPECT_TRUE(rig.slot_holds(image, static_cast<uint32_t>(image.size())));
 }
 
+// finish() checking the signature in place needs a whole signature sector of scratch: a smaller one fails the
+// attempt with the reason, and nothing can be activated.
+TEST(OtaWriterResume, FinishInPlaceRefusesAScratchSmallerThanASignatureSector) {
+  WriterRig rig;
+  const std::vector<uint8_t>& image = signed_image(kUser, "2.0.0", 2);
+  OtaWriter writer(rig.device.slots(kUser), 0);
+  ASSERT_TRUE(writer.begin(static_cast<uint32_t>(image.size())).is_ok());
+  ASSERT_TRUE(rig.write(writer, image, 0, image.size()).is_ok());
+  const Status small =
+      writer.finish(rig.device.policy(kUser), rig.sha, rig.verifier, {rig.scratch, kSignatureSectorSize - 1})
+          .status();
+  EXPECT_EQ(small.code(), Code::kInvalidArgument);
+  EXPECT_STREQ(small.reason(), "scratch buffer is smaller than a signature sector");
+  EXPECT_EQ(writer.activate().code(), Code::kBadState);
+}
+
 struct ResumeRow {
   const char* name;
   uint32_t size;

@@ -50,13 +50,17 @@ class SignedImageTest : public testing::Test {
     return verify_signed_image(region, policy, sha_, verifier_, {scratch_, sizeof scratch_});
   }
 
-  Result<SignedImage> verify_user(std::vector<uint8_t> bytes, CertificateVerifier& ca, uint32_t min = 0) {
-    host::MemoryFlash region(std::move(bytes));
+  static TrustPolicy user_policy(CertificateVerifier& ca, uint32_t min = 0) {
     TrustPolicy policy;
     policy.scheme = SignatureScheme::kUserAppCertificate;
     policy.user_ca = &ca;
     policy.min_secure_version = min;
-    return verify_signed_image(region, policy, sha_, verifier_, {scratch_, sizeof scratch_});
+    return policy;
+  }
+
+  Result<SignedImage> verify_user(std::vector<uint8_t> bytes, CertificateVerifier& ca, uint32_t min = 0) {
+    host::MemoryFlash region(std::move(bytes));
+    return verify_signed_image(region, user_policy(ca, min), sha_, verifier_, {scratch_, sizeof scratch_});
   }
 
   host::MbedSha256 sha_;
@@ -104,9 +108,7 @@ TEST_F(SignedImageTest, EspPrivSepUserImageVerifies) {
 TEST_F(SignedImageTest, HashThenCheckGivesWhatVerifyGives) {
   host::MbedCertificateVerifier ca = ca_from("ca_cert.pem");
   host::MemoryFlash region(vector_file("hello.user_signed.bin"));
-  TrustPolicy policy;
-  policy.scheme = SignatureScheme::kUserAppCertificate;
-  policy.user_ca = &ca;
+  TrustPolicy policy = user_policy(ca);
   const Result<SignedImage> whole = verify_signed_image(region, policy, sha_, verifier_, {scratch_, 4096});
   ASSERT_TRUE(whole.is_ok()) << whole.status().reason();
   for (size_t chunk : {1u, 100u, 1024u, 5000u}) {
@@ -134,9 +136,7 @@ TEST_F(SignedImageTest, HashThenCheckGivesWhatVerifyGives) {
 TEST_F(SignedImageTest, TheHalvesRefuseBuffersTheyCannotWorkIn) {
   host::MbedCertificateVerifier ca = ca_from("ca_cert.pem");
   host::MemoryFlash region(vector_file("hello.user_signed.bin"));
-  TrustPolicy policy;
-  policy.scheme = SignatureScheme::kUserAppCertificate;
-  policy.user_ca = &ca;
+  TrustPolicy policy = user_policy(ca);
   SignedImage image;
   const Status empty = hash_signed_image(region, policy, sha_, {}, image);
   EXPECT_EQ(empty.code(), Code::kInvalidArgument);
@@ -145,10 +145,14 @@ TEST_F(SignedImageTest, TheHalvesRefuseBuffersTheyCannotWorkIn) {
   const Status small = check_signed_image(region, policy, sha_, verifier_, {scratch_, 4095}, image);
   EXPECT_EQ(small.code(), Code::kInvalidArgument);
   EXPECT_STREQ(small.reason(), "scratch buffer is smaller than a signature sector");
-  // An image whose signature sector would lie past the region (a caller's mix-up) is truncated, not read.
-  image.info.image_size = region.size();
-  EXPECT_EQ(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).code(),
-            Code::kTruncated);
+  // An image whose signature sector would lie past the region (a caller's mix-up) is truncated, not read:
+  // one that ends exactly at the region's end, and one whose padded end is beyond it.
+  for (uint32_t size : {static_cast<uint32_t>(region.size()), static_cast<uint32_t>(region.size()) + 1}) {
+    image.info.image_size = size;
+    EXPECT_EQ(check_signed_image(region, policy, sha_, verifier_, {scratch_, 4096}, image).code(),
+              Code::kTruncated)
+        << size;
+  }
 }
 
 // Images privota signed that espsecure verified (tests/data/signature/privota_signed/README.md).

@@ -123,9 +123,6 @@ Status OtaWriter::write(ConstByteSpan chunk) {
 
 Result<SignedImage> OtaWriter::finish(const TrustPolicy& policy, Sha256& sha256, SignatureVerifier& verifier,
                                       ByteSpan scratch) {
-  if (scratch.size() < kSignatureSectorSize) {
-    return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
-  }
   InPlaceSignatureCheck in_place(sha256, verifier, scratch);
   SignedImage image;
   PRIVOTA_TRY(finish(policy, sha256, scratch.first(kSignatureSectorSize), in_place, image));

@@ -73,11 +73,11 @@ Status hash_into(Flash& region, const TrustPolicy& policy, Sha256& sha256, ByteS
   return hash_image_and_padding(region, validator, sha256, buffer, out);
 }
 
-// `sector` holds at least kSignatureSectorSize bytes; the image's signature sector lies within `region`.
+// `sector` holds at least kSignatureSectorSize bytes.
 Status check_into(Flash& region, const TrustPolicy& policy, Sha256& sha256, SignatureVerifier& verifier,
                   ByteSpan sector, SignedImage& image) {
   const uint32_t sector_at = signed_region_size(image.info.image_size);
-  if (region.size() - sector_at < kSignatureSectorSize) {
+  if (sector_at > region.size() || region.size() - sector_at < kSignatureSectorSize) {
     return Status::error(Code::kTruncated, "image ends before its signature sector", sector_at);
   }
   sector = sector.first(kSignatureSectorSize);
@@ -105,10 +105,6 @@ Status check_signed_image(Flash& region, const TrustPolicy& policy, Sha256& sha2
                           SignatureVerifier& verifier, ByteSpan sector, SignedImage& image) {
   if (sector.size() < kSignatureSectorSize) {
     return Status::error(Code::kInvalidArgument, "scratch buffer is smaller than a signature sector");
-  }
-  if (signed_region_size(image.info.image_size) > region.size()) {
-    return Status::error(Code::kTruncated, "image ends before its signature sector",
-                         signed_region_size(image.info.image_size));
   }
   return check_into(region, policy, sha256, verifier, sector, image);
 }
